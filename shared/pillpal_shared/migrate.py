@@ -1,0 +1,107 @@
+"""Schema migrations: each service owns its slice and its own Alembic version table.
+
+`pillpal-migrate` (or `make migrate`) brings every service's slice to head, on MySQL/MariaDB or SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from .config import ConfigError, Env, database_url
+
+SERVICES = ("auth", "meds", "device-gateway", "adherence")
+
+
+def migrations_root() -> Path:
+    configured = os.environ.get("PILLPAL_MIGRATIONS_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "db" / "migrations"
+
+
+def version_table(service: str) -> str:
+    return f"alembic_version_{service.replace('-', '_')}"
+
+
+def alembic_config(service: str, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_root() / service))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["service"] = service
+    return config
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(service, url), revision)
+
+
+def downgrade(service: str, url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(service, url), revision)
+
+
+def available_services() -> list[str]:
+    return [s for s in SERVICES if (migrations_root() / s / "env.py").exists()]
+
+
+def run_env(service: str) -> None:
+    """The body of every service's Alembic env.py."""
+    from alembic import context
+    from sqlalchemy import create_engine, pool
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            version_table=version_table(service),
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Bring each service's schema slice to head.")
+    parser.add_argument("services", nargs="*", help="services to migrate (default: all)")
+    args = parser.parse_args(argv)
+    env = Env()
+    try:
+        for service in args.services or available_services():
+            url = database_url(env, service)
+            upgrade(service, url)
+            print(f"migrated {service}", file=sys.stderr)  # noqa: T201 - a CLI's own output
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    return 0
+
+
+def create_bus_tables(prefix: str) -> None:
+    """In a migration: the service's outbox and processed-event tables (version 1 of their shape)."""
+    from alembic import op
+    from sqlalchemy import MetaData
+
+    from .outbox import outbox_table, processed_events_table
+
+    metadata = MetaData()
+    outbox_table(metadata, prefix)
+    processed_events_table(metadata, prefix)
+    metadata.create_all(op.get_bind())
+
+
+def drop_bus_tables(prefix: str) -> None:
+    from alembic import op
+
+    op.drop_table(f"{prefix}_processed_events")
+    op.drop_table(f"{prefix}_outbox")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
