@@ -14,6 +14,7 @@ import structlog
 
 def configure_logging(service: str, fmt: str = "auto", level: str = "INFO") -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+
     def add_service(_logger, _name, event_dict):  # type: ignore[no-untyped-def]
         event_dict.setdefault("service", service)
         return event_dict

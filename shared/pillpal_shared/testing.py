@@ -49,9 +49,10 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def _docker_available() -> bool:
-    return shutil.which("docker") is not None and subprocess.run(
-        ["docker", "info"], capture_output=True, check=False
-    ).returncode == 0
+    return (
+        shutil.which("docker") is not None
+        and subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+    )
 
 
 def _unavailable(what: str) -> None:
@@ -172,9 +173,7 @@ class Broker:
         self.process = _start_mosquitto(self.config_path, self.port)
 
 
-def project_broker_config(
-    workdir: Path, port: int, users: dict[str, str], extra: dict[str, str] | None = None
-) -> Path:
+def project_broker_config(workdir: Path, port: int, users: dict[str, str], extra: dict[str, str] | None = None) -> Path:
     """The project's mosquitto.conf with the listener port and file paths moved into `workdir`."""
     source = (ROOT / "mosquitto" / "mosquitto.conf").read_text()
     passwd = workdir / "passwd"

@@ -73,7 +73,11 @@ def test_consumer_acknowledges_only_after_its_handler(broker):
         seen.extend(m.payload for m in batch)
 
     consumer = BatchConsumer(
-        broker.settings("svc-adherence"), name="t", subscriptions=[topic], handle=handle, client_id=client_id,
+        broker.settings("svc-adherence"),
+        name="t",
+        subscriptions=[topic],
+        handle=handle,
+        client_id=client_id,
         retry_delay=0.1,
     ).start()
     stop = threading.Event()

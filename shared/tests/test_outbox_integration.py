@@ -77,7 +77,10 @@ def test_relay_crash_after_publish_is_absorbed_by_the_inbox(db, broker):
     with one id, and a consumer applies it once."""
     applied = []
     consumer = EventConsumer(
-        "sharedtest", db, broker.settings("svc-meds", "test-inbox-consumer"), INBOX,
+        "sharedtest",
+        db,
+        broker.settings("svc-meds", "test-inbox-consumer"),
+        INBOX,
         {"user.deleted": lambda session, env: applied.append(env.id)},
     ).start()
     stop = threading.Event()

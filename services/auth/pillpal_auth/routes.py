@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g
 
+from pillpal_shared.errors import ApiError
 from pillpal_shared.web import database, load_body, require_auth
 
 from .schemas import LoginSchema, LogoutSchema, MeSchema, ProfilePatchSchema, RefreshSchema, RegisterSchema
@@ -52,6 +53,8 @@ def refresh():  # type: ignore[no-untyped-def]
     body = load_body(_refresh)
     with database().transaction() as session:
         pair = accounts().refresh(session, body["refresh_token"])
+    if pair is None:
+        raise ApiError(401, "This refresh token was already used; every session of its family is now revoked")
     return pair.body()
 
 

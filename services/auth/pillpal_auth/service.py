@@ -64,7 +64,9 @@ class Accounts:
         try:
             session.flush()
         except IntegrityError:
-            raise ApiError(409, "An account with this email already exists", {"email": ["Already registered."]}) from None
+            raise ApiError(
+                409, "An account with this email already exists", {"email": ["Already registered."]}
+            ) from None
         OUTBOX.add(session, self._updated_event(user))
         return self._issue(session, user.user_id, uuid.uuid4().hex)
 
@@ -102,8 +104,9 @@ class Accounts:
 
     # --- refresh tokens ---------------------------------------------------------------------
 
-    def refresh(self, session: Session, presented: str) -> TokenPair:
-        """Rotates a refresh token. Presenting one already used revokes its whole family."""
+    def refresh(self, session: Session, presented: str) -> TokenPair | None:
+        """Rotates a refresh token. Presenting one already used revokes its whole family and returns
+        None: the caller commits the revocation, then refuses."""
         token = session.scalar(
             select(RefreshToken).where(RefreshToken.token_hash == _digest(presented)).with_for_update()
         )
@@ -112,7 +115,7 @@ class Accounts:
             raise ApiError(401, "This refresh token is not valid; sign in again")
         if token.used_at is not None:
             self._revoke_family(session, token.family_id, now)
-            raise ApiError(401, "This refresh token was already used; every session of its family is now revoked")
+            return None
         token.used_at = now
         return self._issue(session, token.user_id, token.family_id)
 

@@ -1,0 +1,60 @@
+"""Every service's migrations go up and down on MariaDB, and up on SQLite, each with its own version table."""
+
+import uuid
+
+import pymysql
+import pytest
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+
+from pillpal_shared.migrate import available_services, downgrade, upgrade, version_table
+
+
+@pytest.fixture
+def empty_mariadb(mysql_server_url):
+    name = f"pillpal_mig_{uuid.uuid4().hex[:8]}"
+    server = make_url(mysql_server_url)
+    conn = pymysql.connect(
+        host=server.host, port=server.port or 3306, user=server.username, password=server.password or ""
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}`")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE `{name}`")
+    conn.close()
+
+
+def tables(url):
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("service", available_services())
+def test_up_and_down_on_mariadb(empty_mariadb, service):
+    upgrade(service, empty_mariadb)
+    created = tables(empty_mariadb)
+    assert version_table(service) in created
+    assert len(created) > 1
+    downgrade(service, empty_mariadb)
+    assert tables(empty_mariadb) == {version_table(service)}
+    upgrade(service, empty_mariadb)  # and up again
+    assert tables(empty_mariadb) == created
+
+
+def test_all_services_share_one_schema_without_clashing(empty_mariadb):
+    for service in available_services():
+        upgrade(service, empty_mariadb)
+    created = tables(empty_mariadb)
+    for service in available_services():
+        assert version_table(service) in created
+
+
+@pytest.mark.parametrize("service", available_services())
+def test_up_on_sqlite(tmp_path, service):
+    url = f"sqlite:///{tmp_path / 'pillpal.db'}"
+    upgrade(service, url)
+    assert version_table(service) in tables(url)
