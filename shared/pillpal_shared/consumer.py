@@ -6,6 +6,9 @@ transaction whose commit covers the whole batch. If the batch fails for a reason
 database outage, each event is retried alone, and one that still fails is dead-lettered with the
 error, so a poison event never blocks the stream. A database outage raises, so the batch is retried
 whole and nothing is acknowledged until it commits.
+
+A batch handler (`batch_handlers`) receives a consecutive run of events of its types at once, so it can
+load what the run needs in one query and write its effects in bulk; order across types is kept.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .outbox import Inbox
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Session, Envelope], None]
+BatchHandler = Callable[[Session, list[Envelope]], None]
 
 
 class EventConsumer:
@@ -36,15 +40,17 @@ class EventConsumer:
         *,
         client_id: str | None = None,
         batch_size: int = 500,
+        batch_handlers: dict[str, BatchHandler] | None = None,
     ) -> None:
         self.name = name
         self.db = db
         self.inbox = inbox
         self.handlers = handlers
+        self.batch_handlers = batch_handlers or {}
         self.consumer = BatchConsumer(
             settings,
             name=name,
-            subscriptions=[subscription_for(t) for t in handlers],
+            subscriptions=[subscription_for(t) for t in (*handlers, *self.batch_handlers)],
             handle=self.handle,
             client_id=client_id,
             batch_size=batch_size,
@@ -64,7 +70,7 @@ class EventConsumer:
         for message in messages:
             try:
                 envelope = parse_envelope(message.payload)
-                if envelope.type not in self.handlers:
+                if envelope.type not in self.handlers and envelope.type not in self.batch_handlers:
                     raise InvalidEvent(f"{self.name} does not handle {envelope.type}")
                 envelopes.append(envelope)
             except InvalidEvent as exc:
@@ -76,8 +82,7 @@ class EventConsumer:
     def _apply(self, envelopes: list[Envelope], rejected: list) -> None:  # type: ignore[type-arg]
         try:
             with self.db.transaction() as session:
-                for envelope in self.inbox.claim(session, envelopes):
-                    self._dispatch(session, envelope)
+                self._dispatch_all(session, self.inbox.claim(session, envelopes))
             return
         except Exception as exc:
             if is_outage(exc):
@@ -89,12 +94,26 @@ class EventConsumer:
         for envelope in envelopes:
             try:
                 with self.db.transaction() as session:
-                    for fresh in self.inbox.claim(session, [envelope]):
-                        self._dispatch(session, fresh)
+                    self._dispatch_all(session, self.inbox.claim(session, [envelope]))
             except Exception as exc:
                 if is_outage(exc):
                     raise
                 self._reject(envelope, exc, rejected)
+
+    def _dispatch_all(self, session: Session, envelopes: list[Envelope]) -> None:
+        """Applies events in order; a consecutive run sharing one batch handler goes to it at once."""
+        start = 0
+        while start < len(envelopes):
+            batch_handler = self.batch_handlers.get(envelopes[start].type)
+            if batch_handler is None:
+                self._dispatch(session, envelopes[start])
+                start += 1
+                continue
+            end = start + 1
+            while end < len(envelopes) and self.batch_handlers.get(envelopes[end].type) is batch_handler:
+                end += 1
+            batch_handler(session, envelopes[start:end])
+            start = end
 
     def _dispatch(self, session: Session, envelope: Envelope) -> None:
         with structlog.contextvars.bound_contextvars(event_id=envelope.id, event_type=envelope.type):
