@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.middleware.http_proxy import ProxyMiddleware
 
-from .routes import ROUTES
+from .routes import resolve
 
 
 def _not_found(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -34,13 +34,33 @@ class RequestIds:
         return self.app(environ, start_response)
 
 
+class Dispatcher:
+    """Sends each request to the service the route table names (werkzeug's ProxyMiddleware does the
+    proxying; its own prefix matching would add a trailing slash, so matching is done here)."""
+
+    def __init__(self, upstreams: dict[str, str]) -> None:
+        self.proxy = ProxyMiddleware(_not_found, {}, timeout=30)
+        self.options = {
+            service: {
+                "target": f"http://{address}/",
+                "host": None,
+                "remove_prefix": False,
+                "headers": {},
+                "ssl_context": None,
+            }
+            for service, address in upstreams.items()
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        service = resolve(path)
+        if service is None or service not in self.options:
+            return _not_found(environ, start_response)
+        return self.proxy.proxy_to(self.options[service], path, "")(environ, start_response)
+
+
 def create_gateway(upstreams: dict[str, str]) -> Any:
-    targets = {
-        prefix: {"target": f"http://{upstreams[service]}/", "host": None}
-        for prefix, service in ROUTES
-        if service in upstreams
-    }
-    return RequestIds(ProxyMiddleware(_not_found, targets, timeout=30))
+    return RequestIds(Dispatcher(upstreams))
 
 
 def _from_env() -> dict[str, str]:

@@ -60,6 +60,8 @@ def main() -> int:
     env = Env()
     var_dir = Path(env.str("PILLPAL_VAR_DIR", "var") or "var")
     base = {"PILLPAL_LEGACY_DEVICES": env.str("PILLPAL_LEGACY_DEVICES", "1") or "1"}
+    if sys.stdout.isatty() and not env.str("LOG_FORMAT"):
+        base["LOG_FORMAT"] = "console"
     if not (env.str("JWT_PRIVATE_KEY") or env.str("JWT_PRIVATE_KEY_FILE")):
         base.update(dev_keys(var_dir))
     broker_process = None

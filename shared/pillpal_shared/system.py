@@ -92,6 +92,7 @@ class System:
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     echo: bool = False
     workers: bool = True
+    rate_limit: bool = True  # nginx's limit_req on login/register (benchmarks of login turn it off)
     processes: list[Process] = field(default_factory=list)
 
     @property
@@ -157,7 +158,14 @@ class System:
             runtime = (self.var_dir / "nginx").resolve()
             runtime.mkdir(parents=True, exist_ok=True)
             conf = runtime / "nginx.conf"
-            conf.write_text(render_nginx(upstreams=upstreams, http_port=self.gateway_port, runtime_dir=str(runtime)))
+            conf.write_text(
+                render_nginx(
+                    upstreams=upstreams,
+                    http_port=self.gateway_port,
+                    runtime_dir=str(runtime),
+                    rate_limit=self.rate_limit,
+                )
+            )
             argv = ["nginx", "-p", str(runtime), "-c", str(conf)]
             env = dict(os.environ)
         else:

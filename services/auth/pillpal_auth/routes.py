@@ -19,18 +19,6 @@ def accounts() -> Accounts:
     return current_app.extensions["pillpal.accounts"]
 
 
-def _profile(user) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    return _me.dump(
-        {
-            "user_id": user.user_id,
-            "email": user.email,
-            "full_name": user.full_name,
-            "birthday": user.birthday,
-            "timezone": user.profile.timezone,
-        }
-    )
-
-
 # Register and login never look at the Authorization header: a stale token must not make them fail.
 @bp.post("/api/auth/register")
 def register():  # type: ignore[no-untyped-def]
@@ -70,8 +58,8 @@ def logout():  # type: ignore[no-untyped-def]
 @bp.get("/api/auth/me")
 @require_auth
 def me():  # type: ignore[no-untyped-def]
-    with database().transaction() as session:
-        return _profile(accounts().get(session, g.user_id))
+    with database().read() as connection:
+        return _me.dump(accounts().profile(connection, g.user_id))
 
 
 @bp.patch("/api/auth/me")
@@ -79,7 +67,8 @@ def me():  # type: ignore[no-untyped-def]
 def patch_me():  # type: ignore[no-untyped-def]
     changes = load_body(_patch)
     with database().transaction() as session:
-        return _profile(accounts().update_profile(session, g.user_id, changes))
+        accounts().update_profile(session, g.user_id, changes)
+        return _me.dump(accounts().profile(session.connection(), g.user_id))
 
 
 @bp.delete("/api/auth/delete")

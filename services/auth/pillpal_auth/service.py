@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ from pillpal_shared.tokens import TokenSigner
 from .models import OUTBOX, RefreshToken, User, UserProfile
 
 SOURCE = "auth"
+PROFILE = select(User.user_id, User.email, User.full_name, User.birthday, UserProfile.timezone).join(
+    UserProfile, UserProfile.user_id == User.user_id
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,13 @@ class Accounts:
             raise ApiError(401, "This account no longer exists; sign in again")
         return user
 
+    def profile(self, connection: Connection, user_id: int) -> dict[str, Any]:
+        """The profile as /api/auth/me shows it, in one Core query (the hot read path)."""
+        row = connection.execute(PROFILE.where(User.user_id == user_id)).mappings().first()
+        if row is None:
+            raise ApiError(401, "This account no longer exists; sign in again")
+        return dict(row)
+
     def update_profile(self, session: Session, user_id: int, changes: dict[str, Any]) -> User:
         user = self.get(session, user_id)
         if "full_name" in changes:
@@ -95,6 +105,7 @@ class Accounts:
         if "timezone" in changes:
             user.profile.timezone = changes["timezone"]
         OUTBOX.add(session, self._updated_event(user))
+        session.flush()
         return user
 
     def delete(self, session: Session, user_id: int) -> None:
