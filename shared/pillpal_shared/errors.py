@@ -30,12 +30,15 @@ def error_response(status: int, message: str, fields: dict[str, Any] | None = No
 
 
 def _first_message(fields: dict[str, Any]) -> str:
-    for name, problems in fields.items():
-        detail = problems
-        while isinstance(detail, (list, dict)) and detail:
-            detail = detail[0] if isinstance(detail, list) else next(iter(detail.values()))
-        return f"{name}: {detail}"
-    return "Invalid request"
+    """The first problem, named by its full path: "schedule.times: ..." for a nested field."""
+    path: list[str] = []
+    detail: Any = fields
+    while isinstance(detail, dict) and detail:
+        key, detail = next(iter(detail.items()))
+        path.append(str(key))
+        while isinstance(detail, list) and detail:
+            detail = detail[0]
+    return f"{'.'.join(path)}: {detail}" if path else "Invalid request"
 
 
 def register_error_handlers(app: Flask) -> None:
