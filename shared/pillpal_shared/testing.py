@@ -10,16 +10,20 @@ or MQTT_TEST_BROKER, or a testcontainers Mosquitto.
 from __future__ import annotations
 
 import getpass
+import json
 import os
+import queue
 import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pymysql
 import pytest
@@ -172,6 +176,56 @@ class Broker:
         assert self.config_path is not None
         self.process = _start_mosquitto(self.config_path, self.port)
 
+    def watch(self, topic: str, username: str = "svc-ops") -> Watcher:
+        """An observer subscribed to `topic` (a filter), ready once this returns."""
+        return Watcher(self.settings(username), topic)
+
+
+class Watcher:
+    """Collects what arrives on a topic filter: parsed JSON, or the raw bytes when it is not JSON."""
+
+    def __init__(self, settings: MqttSettings, topic: str) -> None:
+        from .bus import BusClient
+
+        self.received: queue.Queue[Any] = queue.Queue()
+        subscribed = threading.Event()
+        self.bus = BusClient(settings, subscriptions=[topic])
+        self.bus.client.on_message = lambda _c, _u, m: self.received.put(_json_or_bytes(m.payload))
+        self.bus.client.on_subscribe = lambda *_args: subscribed.set()
+        self.bus.start()
+        if not subscribed.wait(10):
+            raise RuntimeError(f"could not subscribe to {topic}")
+
+    def collect(self, until: Callable[[list[Any]], bool] | None = None, wait: float = 5.0) -> list[Any]:
+        """Everything received within `wait` seconds; once `until(items)` holds, half a second more
+        (to catch a duplicate) and no longer."""
+        items: list[Any] = []
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                items.append(self.received.get(timeout=0.05))
+            except queue.Empty:
+                pass
+            if until is not None and until(items):
+                deadline = min(deadline, time.monotonic() + 0.5)
+        return items
+
+    def stop(self) -> None:
+        self.bus.stop()
+
+    def __enter__(self) -> Watcher:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _json_or_bytes(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return payload
+
 
 def project_broker_config(workdir: Path, port: int, users: dict[str, str], extra: dict[str, str] | None = None) -> Path:
     """The project's mosquitto.conf with the listener port and file paths moved into `workdir`."""
@@ -241,4 +295,4 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
             instance.process.wait(timeout=10)
 
 
-__all__ = ["Broker", "Keys", "broker", "database_url", "free_port", "keys", "mysql_server_url"]
+__all__ = ["Broker", "Keys", "Watcher", "broker", "database_url", "free_port", "keys", "mysql_server_url"]
