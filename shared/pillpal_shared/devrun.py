@@ -18,6 +18,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from .broker import _start_mosquitto, port_open, project_broker_config
 from .config import Env, database_url
 from .system import System, dev_keys, installed_services
 
@@ -26,30 +27,28 @@ SERVICE_USERS = {s: f"svc-{s}" for s in ("auth", "meds", "device-gateway", "adhe
 
 
 def _port_open(port: int) -> bool:
-    from .testing import port_open
-
     return port_open("127.0.0.1", port)
 
 
-def start_embedded_broker(var_dir: Path) -> tuple[subprocess.Popen, dict[str, dict[str, str]], str]:  # type: ignore[type-arg]
-    """Starts a broker on 127.0.0.1:1883; returns it, per-service credentials and a description."""
+def start_embedded_broker(
+    var_dir: Path, port: int = 1883, prefer_mosquitto: bool = True
+) -> tuple[subprocess.Popen, dict[str, dict[str, str]], str]:  # type: ignore[type-arg]
+    """Starts a broker on 127.0.0.1:`port`; returns it, per-service credentials and a description."""
     workdir = (var_dir / "mosquitto").resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    if shutil.which("mosquitto") and shutil.which("mosquitto_passwd"):
-        from .testing import _start_mosquitto, project_broker_config
-
+    if prefer_mosquitto and shutil.which("mosquitto") and shutil.which("mosquitto_passwd"):
         users = {user: uuid.uuid4().hex for user in (*SERVICE_USERS.values(), "svc-ops")}
-        config = project_broker_config(workdir, 1883, users, {"allow_anonymous": "true"})
+        config = project_broker_config(workdir, port, users, {"allow_anonymous": "true"})
         credentials = {s: {"MQTT_USERNAME": u, "MQTT_PASSWORD": users[u]} for s, u in SERVICE_USERS.items()}
-        return _start_mosquitto(config, 1883), credentials, "embedded mosquitto (project config, legacy boxes allowed)"
+        return _start_mosquitto(config, port), credentials, "embedded mosquitto (project config, legacy boxes allowed)"
     config = workdir / "amqtt.yaml"
     config.write_text(
-        "listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:1883\n"
+        f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\n"
         "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n"
     )
     process = subprocess.Popen([str(Path(sys.executable).parent / "amqtt"), "-c", str(config)])
     for _ in range(100):
-        if _port_open(1883):
+        if _port_open(port):
             break
         threading.Event().wait(0.1)
     credentials = {s: {"MQTT_PROTOCOL": "3.1.1"} for s in SERVICE_USERS}
