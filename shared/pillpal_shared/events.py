@@ -92,6 +92,7 @@ class DeviceEvent(Open):
     received_at = fields.AwareDateTime(required=True)
     clock_skew = fields.Boolean(required=True)
     seq = fields.Integer(load_default=None, allow_none=True)
+    box_time = fields.String(load_default=None, allow_none=True)  # the box's own timestamp, as it sent it
 
 
 class DeviceStatus(Open):
