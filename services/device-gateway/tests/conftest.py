@@ -133,13 +133,13 @@ class SimBox:
             client_id=f"device_{uuid.uuid4().hex[:8]}",
         )
         self.commands = queue.Queue()
-        self.subscribed = threading.Event()
+        acknowledged = queue.Queue()
         self.bus = BusClient(self.settings, subscriptions=list(command_topics), will=will)
         self.bus.client.on_message = lambda _c, _u, m: self.commands.put((m.topic, m.payload.decode()))
-        self.bus.client.on_subscribe = lambda *_a: self.subscribed.set()
+        self.bus.client.on_subscribe = lambda *_a: acknowledged.put(True)
         self.bus.start()
-        if command_topics:
-            assert self.subscribed.wait(10), "the box could not subscribe"
+        for _ in command_topics:
+            acknowledged.get(timeout=10)  # every subscription is in place
 
     def send(self, topic, payload, retain=False):
         if isinstance(payload, str):
