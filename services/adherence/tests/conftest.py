@@ -71,9 +71,13 @@ class World:
     """Events in through the consumer's own code path; state out through plain queries."""
 
     def __init__(self, db: Database, settings, clock: FakeClock) -> None:
-        self.db, self.clock = db, clock
-        self.consumer = build_consumer(settings, db, clock)
+        self.db, self.settings = db, settings
+        self.use_clock(clock)
         self.users: list[int] = []
+
+    def use_clock(self, clock) -> None:
+        self.clock = clock
+        self.consumer = build_consumer(self.settings, self.db, clock)
 
     def send(self, *envelopes) -> None:
         self.consumer.handle([Message(e.topic, e.to_json(), 1, 1, False, 0, time.monotonic()) for e in envelopes])
