@@ -26,12 +26,31 @@ class Claims:
 
 
 class TokenVerifier:
-    def __init__(self, public_key_pem: str, issuer: str, audience: str) -> None:
+    """Verifies access tokens. The app sends the same token on every call for as long as it lives,
+    so each process remembers the claims of tokens it has verified (up to `cache_size`) and checks
+    only their expiry when the very same token comes back."""
+
+    def __init__(self, public_key_pem: str, issuer: str, audience: str, *, cache_size: int = 4096) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem.encode())
         self._issuer = issuer
         self._audience = audience
+        self._cache_size = cache_size
+        self._verified: dict[str, Claims] = {}
 
     def verify(self, token: str) -> Claims:
+        claims = self._verified.get(token)
+        if claims is not None:
+            if claims.expires_at > datetime.now(UTC):
+                return claims
+            self._verified.pop(token, None)
+        claims = self._decode(token)
+        if self._cache_size:
+            if len(self._verified) >= self._cache_size:
+                self._verified.clear()
+            self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> Claims:
         try:
             payload = jwt.decode(
                 token,
