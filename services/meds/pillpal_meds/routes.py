@@ -25,14 +25,14 @@ def medications() -> Medications:
 @require_auth
 def list_all():  # type: ignore[no-untyped-def]
     # The seed's `?user_id=X` is an older form of this call: the user always comes from the token.
-    with database().engine.connect() as conn:
+    with database().read() as conn:
         return list_medications(conn, g.user_id)
 
 
 @bp.get("/api/medications/<int:med_id>")
 @require_auth
 def get_one(med_id: int):  # type: ignore[no-untyped-def]
-    with database().engine.connect() as conn:
+    with database().read() as conn:
         found = one_medication(conn, g.user_id, med_id)
     if found is None:
         raise ApiError(404, NOT_FOUND)

@@ -1,56 +1,59 @@
 """MedicationResponse, exactly as the app parses it: ints, ISO dates, zero-padded "HH:MM" times.
 
-Reads go through one Core query that joins medications, their rule and its times, so listing any
-number of medications costs one SQL statement and no ORM objects.
+Reads go through one Core query that joins medications, their rule and its times, one row per
+medication (times folded with GROUP_CONCAT, dates as text), so listing any number of medications
+costs one SQL statement, no ORM objects and little driver work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, time
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, String, bindparam, cast, func, select
 
 from .models import Medication, MedTime, ScheduleRule
 from .schedule import format_hhmm
 
 _m, _r, _t = Medication.__table__.c, ScheduleRule.__table__.c, MedTime.__table__.c
+# substr(TIME, 1, 5) is "HH:MM" on MySQL/MariaDB and on SQLite; dates cast to text are ISO on both.
 _BY_USER = (
     select(
         _m.med_id,
         _m.name,
         _m.notes,
-        _m.start_date,
-        _m.end_date,
+        cast(_m.start_date, String),
+        cast(_m.end_date, String),
         _r.repeat_type,
         _r.day_mask,
-        _r.custom_start,
-        _r.custom_end,
+        cast(_r.custom_start, String),
+        cast(_r.custom_end, String),
         _r.lead_minutes,
-        _t.hhmm,
+        func.group_concat(func.substr(_t.hhmm, 1, 5)),
     )
     .select_from(Medication.__table__.join(ScheduleRule.__table__).outerjoin(MedTime.__table__))
     .where(_m.user_id == bindparam("user_id"))
-    .order_by(_m.med_id, _t.sort_order)
+    .group_by(_m.med_id, _r.rule_id)
+    .order_by(_m.med_id)
 )
 _ONE = _BY_USER.where(_m.med_id == bindparam("med_id"))
 
 
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+def _iso(value: date | str | None) -> str | None:
+    return value if value is None or isinstance(value, str) else value.isoformat()
 
 
 def shape(
     med_id: int,
     name: str,
     notes: str | None,
-    start_date: date | None,
-    end_date: date | None,
+    start_date: date | str | None,
+    end_date: date | str | None,
     repeat_type: str,
     day_mask: str,
-    custom_start: date | None,
-    custom_end: date | None,
+    custom_start: date | str | None,
+    custom_end: date | str | None,
     lead_minutes: int,
     times: list[str],
 ) -> dict[str, Any]:
@@ -72,18 +75,8 @@ def shape(
 
 
 def _assemble(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
-    answer: list[dict[str, Any]] = []
-    last_id = None
-    times: list[str] = []
-    for row in rows:
-        if row[0] != last_id:
-            last_id = row[0]
-            times = []
-            answer.append(shape(*row[:10], times))
-        hhmm: time | None = row[10]
-        if hhmm is not None:
-            times.append(format_hhmm(hhmm))
-    return answer
+    # Times are stored in time order, so sorting the "HH:MM" texts restores sort_order.
+    return [shape(*row[:10], sorted(row[10].split(",")) if row[10] else []) for row in rows]
 
 
 def list_medications(conn: Connection, user_id: int) -> list[dict[str, Any]]:

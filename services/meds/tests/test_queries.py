@@ -22,7 +22,7 @@ def counted(engine):
 
 
 def statements_to_list(client, db, user) -> int:
-    with counted(db.engine) as statements:
+    with counted(db.reader) as statements:
         response = client.get("/api/medications", headers=user.headers)
     assert response.status_code == 200
     return len(statements)
@@ -43,6 +43,6 @@ def test_list_runs_a_constant_number_of_statements(client, db, new_user, med_bod
 
 def test_get_one_runs_one_statement(client, db, alice, med_body):
     med = client.post("/api/medications", json=med_body(), headers=alice.headers).get_json()
-    with counted(db.engine) as statements:
+    with counted(db.reader) as statements:
         assert client.get(f"/api/medications/{med['med_id']}", headers=alice.headers).status_code == 200
     assert len(statements) == 1
