@@ -100,6 +100,13 @@ def test_producers_cannot_emit_invalid_data():
         new_event("settings.updated", {"user_id": 1}, {"sound": "yes"}, source="t")
 
 
+def test_an_unvalidated_event_must_still_be_catalogued():
+    envelope = new_event("settings.updated", {"user_id": 1}, {"sound": True}, source="t", validate=False)
+    assert envelope.data == {"sound": True}  # the hot path trusts its caller's own tests
+    with pytest.raises(InvalidEvent):
+        new_event("settings.renamed", {"user_id": 1}, {}, source="t", validate=False)
+
+
 def test_parse_time_forms():
     assert parse_time("2025-12-12T21:47:27.123456+00:00") == datetime(2025, 12, 12, 21, 47, 27, 123456, UTC)
     assert parse_time("2025-11-07T08:00:00Z") == datetime(2025, 11, 7, 8, tzinfo=UTC)

@@ -107,12 +107,13 @@ class BoxIngest:
             for change in changes:
                 if change.came_online or change.went_offline:
                     pending.append(bus.publish_event(self._status_event(change, known[change.device_id], now)))
-            bus.confirm(pending)
+            # The state is written while the broker confirms, but committed only once it has.
             store.save(session, changes)
             for change in changes:
                 owner = known[change.device_id].current_owner
                 if change.came_online and owner is not None:
                     self.gateway.bring_up_to_date(session, [change.device_id], owner, now)
+            bus.confirm(pending)
 
     def _reject(self, message: Message, reason: str) -> MQTTMessageInfo:
         return self.bus.dead_letter(NAME, message.topic, message.payload, reason)

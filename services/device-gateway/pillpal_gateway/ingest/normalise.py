@@ -191,6 +191,14 @@ def to_envelope(reading: Reading, user_id: int, received_at: datetime) -> Envelo
         "box_time": reading.box_time_text,
     }
     subject = {"device_id": reading.device_id, "user_id": user_id}
+    # Every field above was checked by `read`; the tests prove the result passes parse_envelope, so the
+    # schema check is skipped on this hot path.
     return new_event(
-        reading.event_type, subject, data, source=SOURCE, occurred_at=occurred_at, event_id=event_id(reading)
+        reading.event_type,
+        subject,
+        data,
+        source=SOURCE,
+        occurred_at=occurred_at,
+        event_id=event_id(reading),
+        validate=False,
     )
