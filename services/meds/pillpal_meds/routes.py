@@ -4,14 +4,15 @@ function, answer a MedicationResponse. `/api/medications/history` belongs to adh
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from pillpal_shared.errors import ApiError
 from pillpal_shared.web import database, load_body, require_auth
 
+from .reads import list_json, one_json
 from .schemas import MedicationSchema
 from .service import NOT_FOUND, Medications
-from .views import list_medications, one_medication, present
+from .views import present
 
 bp = Blueprint("meds", __name__)
 _medication = MedicationSchema()
@@ -26,17 +27,17 @@ def medications() -> Medications:
 def list_all():  # type: ignore[no-untyped-def]
     # The seed's `?user_id=X` is an older form of this call: the user always comes from the token.
     with database().read() as conn:
-        return list_medications(conn, g.user_id)
+        return Response(list_json(conn, g.user_id), mimetype="application/json")
 
 
 @bp.get("/api/medications/<int:med_id>")
 @require_auth
 def get_one(med_id: int):  # type: ignore[no-untyped-def]
     with database().read() as conn:
-        found = one_medication(conn, g.user_id, med_id)
+        found = one_json(conn, g.user_id, med_id)
     if found is None:
         raise ApiError(404, NOT_FOUND)
-    return found
+    return Response(found, mimetype="application/json")
 
 
 @bp.post("/api/medications")
