@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PACKAGES := $(wildcard shared/pyproject.toml services/*/pyproject.toml)
+PACKAGES := $(wildcard shared/pyproject.toml services/*/pyproject.toml tools/pyproject.toml)
 
 .PHONY: help venv run test test-unit lint format migrate bench demo up down clean
 

@@ -1,0 +1,1 @@
+"""PillPal's operator tools."""
