@@ -3,6 +3,7 @@ and B and the per-device form; the normalised events arrive, a resend carries th
 bad-message corpus is dead-lettered while the service keeps handling good messages."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -157,3 +158,41 @@ def test_an_unregistered_box_is_dead_lettered(worker, broker):
         )
     sim.close()
     assert any(e["data"]["reason"].startswith("unknown device") for e in got)
+
+
+def test_a_reader_bug_met_by_one_message_dead_letters_it_and_spares_the_batch(
+    settings, db, broker, client, box, user, monkeypatch
+):
+    """Fault injection: the reader crashes on one payload. That message is dead-lettered; the rest of its
+    batch is normalised, and nothing blocks the stream."""
+    from pillpal_gateway.app import build_gateway
+    from pillpal_gateway.ingest import consumer as ingest_module
+    from pillpal_shared.bus import Message
+    from pillpal_shared.db import utcnow
+
+    pair(client, user[1], box)
+    real_read = ingest_module.read
+
+    def flaky_read(topic, payload):
+        if payload == b'{"crash": true}':
+            raise RuntimeError("a bug")
+        return real_read(topic, payload)
+
+    monkeypatch.setattr(ingest_module, "read", flaky_read)
+    ingest = ingest_module.BoxIngest(db, settings.common.mqtt, build_gateway(settings), clock=utcnow).start()
+    topic = f"pillpal/device/{box.device_id}/events"
+    good = json.dumps({"event": "pill_taken", "timestamp": stamp(datetime.now(UTC))}).encode()
+    batch = [
+        Message(topic, p, i + 1, 0, False, ingest.bus.generation, time.monotonic())
+        for i, p in enumerate([b'{"crash": true}', good])
+    ]
+    with (
+        broker.watch("pillpal/events/rejected") as rejected,
+        broker.watch(f"pillpal/events/device/{box.device_id}/#") as normal,
+    ):
+        ingest.handle(batch)
+        dead = rejected.collect(until=lambda items: items)
+        events = normal.collect(until=lambda items: any(e["type"] == "device.pill_taken" for e in items))
+    ingest.bus.stop()
+    assert [d["data"]["reason"] for d in dead] == ["unreadable: RuntimeError: a bug"]
+    assert [e["type"] for e in events if e["type"] == "device.pill_taken"] == ["device.pill_taken"]

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pillpal_gateway.ingest.normalise import Rejected, event_id, occurred, read, to_envelope
+from pillpal_gateway.ingest.normalise import event_id, occurred, to_envelope
+from pillpal_gateway.ingest.reading import Rejected, read
 from pillpal_shared.envelope import parse_envelope
 
 from .corpus import CORPUS, NEEDS_DATABASE

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from pillpal_gateway import credentials
 from pillpal_gateway.commands import preference_commands
-from pillpal_gateway.ingest.normalise import Reading
+from pillpal_gateway.ingest.reading import Reading
 from pillpal_gateway.ingest.store import KnownBox
 from pillpal_gateway.ingest.tracker import StateTracker
 

@@ -24,7 +24,8 @@ from pillpal_shared.envelope import new_event, rfc3339
 
 from ..service import Gateway
 from . import store
-from .normalise import Reading, Rejected, occurred, read, to_envelope
+from .normalise import occurred, to_envelope
+from .reading import Reading, Rejected, read
 from .tracker import BoxChange, StateTracker
 
 log = structlog.get_logger(__name__)
@@ -78,6 +79,10 @@ class BoxIngest:
             except Rejected as exc:
                 pending.append(self._reject(message, exc.reason))
                 continue
+            except Exception as exc:  # noqa: BLE001 - a reader bug met by some input must not stall the stream
+                log.exception("box_message_unreadable", topic=message.topic)
+                pending.append(self._reject(message, f"unreadable: {type(exc).__name__}: {exc}"))
+                continue
             if reading is not None:
                 readings.append((reading, message, now - timedelta(seconds=mono - message.received_at)))
         if readings:
@@ -102,7 +107,13 @@ class BoxIngest:
                 if owner is None:
                     pending.append(self._reject(message, f"no owner: box {reading.device_id} was not paired then"))
                     continue
-                pending.append(bus.publish_event(to_envelope(reading, owner, received_at)))
+                try:
+                    envelope = to_envelope(reading, owner, received_at)
+                except Exception as exc:  # noqa: BLE001 - pure code: a failure here is input-driven, not an outage
+                    log.exception("box_event_not_normalised", device_id=reading.device_id)
+                    pending.append(self._reject(message, f"unreadable: {type(exc).__name__}: {exc}"))
+                    continue
+                pending.append(bus.publish_event(envelope))
             changes = tracker.changes()
             for change in changes:
                 if change.came_online or change.went_offline:

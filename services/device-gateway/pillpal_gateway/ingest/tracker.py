@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .normalise import Reading
+from .reading import Reading
 
 
 @dataclass
