@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from pillpal_shared.config import ConfigError, Env, database_url
 from pillpal_shared.db import Database, utcnow
@@ -139,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (CliError, ConfigError) as exc:
         print(f"pillpal-device: {exc}", file=sys.stderr)  # noqa: T201 - a CLI's own output
+        return 1
+    except OperationalError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        print(f"pillpal-device: database unreachable or not migrated (make migrate): {reason}", file=sys.stderr)  # noqa: T201
         return 1
 
 
