@@ -58,3 +58,15 @@ def test_up_on_sqlite(tmp_path, service):
     url = f"sqlite:///{tmp_path / 'pillpal.db'}"
     upgrade(service, url)
     assert version_table(service) in tables(url)
+
+
+def test_migrate_command_creates_the_sqlite_folder(tmp_path, monkeypatch):
+    from pillpal_shared.migrate import main
+
+    var = tmp_path / "fresh" / "var"
+    monkeypatch.setenv("PILLPAL_VAR_DIR", str(var))
+    for name in ("DATABASE_URL", "DB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 0
+    assert {p.name for p in var.glob("*.db")} == {f"{s.replace('-', '_')}.db" for s in available_services()}

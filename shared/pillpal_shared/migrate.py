@@ -12,6 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 from .config import ConfigError, Env, database_url
 
@@ -38,6 +39,9 @@ def alembic_config(service: str, url: str) -> Config:
 
 
 def upgrade(service: str, url: str, revision: str = "head") -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(service, url), revision)
 
 
