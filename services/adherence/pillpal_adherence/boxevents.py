@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from pillpal_shared.db import UTCDateTime
 from pillpal_shared.envelope import Envelope
 
-from . import emit
+from . import emit, held
 from .config import AdherenceSettings
 from .matching import Candidate, Window, choose
 from .models import OPEN, OUTBOX, DeviceOwner, DoseEvent, DoseInstance
@@ -110,6 +110,7 @@ class BoxEvents:
             .values(status="taken", taken_at=case(at, value=D.instance_id), closed_at=now, next_at=None),
             execution_options={"synchronize_session": False},
         )
+        held.drop(session, list(at))  # before our events: a staged dose.due must not follow dose.closed
         OUTBOX.add(session, *(e for dose, when in taken for e in emit.taken(dose, when, "device", closes=True)))
 
 

@@ -108,5 +108,20 @@ class DoseEvent(Base):
     meta: Mapped[str | None] = mapped_column(Text)
 
 
+class HeldEvent(Base):
+    """A dose.due the engine staged ahead of its time; moved into the outbox at release_at (see held.py)."""
+
+    __tablename__ = "adherence_held_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    instance_id: Mapped[int] = mapped_column(ID, index=True)
+    user_id: Mapped[int] = mapped_column(ID, index=True)
+    release_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[str] = mapped_column(Text)
+
+
 OUTBOX = Outbox(outbox_table(Base.metadata, "adherence"))
 INBOX = Inbox(processed_events_table(Base.metadata, "adherence"))

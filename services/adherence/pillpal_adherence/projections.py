@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from pillpal_shared.envelope import Envelope
 
-from . import emit
+from . import emit, held
 from .config import AdherenceSettings
 from .doses import cancel_open_doses, sync_doses, user_zone
-from .models import OUTBOX, AdherenceUser, DeviceOwner, DoseEvent, DoseInstance, Medication
+from .models import OUTBOX, AdherenceUser, DeviceOwner, DoseEvent, DoseInstance, HeldEvent, Medication
 from .schedule import zone_for
 
 log = structlog.get_logger(__name__)
@@ -55,7 +55,7 @@ class Projections:
 
     def user_deleted(self, session: Session, env: Envelope) -> None:
         user_id = env.subject["user_id"]
-        for model in (DoseEvent, DoseInstance, Medication, DeviceOwner):
+        for model in (HeldEvent, DoseEvent, DoseInstance, Medication, DeviceOwner):
             session.execute(delete(model).where(model.user_id == user_id))
         user = session.get(AdherenceUser, user_id, with_for_update=True)
         if user is None:
@@ -106,6 +106,7 @@ class Projections:
             session.add(med)
         med.deleted_at, med.updated_at = med.deleted_at or now, now
         cancelled = cancel_open_doses(session, med_id, now)
+        held.drop(session, [d.instance_id for d, _ in cancelled])
         rows = [
             emit.dose_event("cancel", "system", now, now, instance_id=d.instance_id, user_id=d.user_id)
             for d, _ in cancelled

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pillpal_shared.errors import ApiError
 
-from . import emit
+from . import emit, held
 from .config import AdherenceSettings
 from .models import OPEN, OUTBOX, DoseEvent, DoseInstance
 
@@ -45,6 +45,7 @@ class Doses:
             dose.taken_at = None
             events, kind = emit.missed(dose, now, closes), "miss"
         self._record(session, dose, kind, now)
+        held.drop(session, [dose.instance_id])  # before our events: a staged dose.due must not follow them
         OUTBOX.add(session, *events)
         return dose
 
@@ -54,13 +55,14 @@ class Doses:
         now = self.clock()
         if dose.status not in OPEN:
             raise ApiError(409, f"This dose is already {dose.status}", {"instance_id": [f"Already {dose.status}."]})
-        if dose.status == "scheduled" and dose.due_at > now:
+        if dose.due_at > now:
             raise ApiError(409, "This dose is not due yet", {"instance_id": ["Not due yet."]})
         until = now + timedelta(minutes=minutes)
         if until > dose.scheduled_at + MAX_SNOOZE:
             raise ApiError(409, "This dose cannot be snoozed any further", {"minutes": ["Too far past the dose."]})
         dose.status, dose.snoozed_until, dose.next_at = "snoozed", until, until
         self._record(session, dose, "snooze", now, {"minutes": minutes})
+        held.drop(session, [dose.instance_id])
         OUTBOX.add(session, emit.snoozed(dose, until, now))
         return dose
 

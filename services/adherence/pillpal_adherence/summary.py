@@ -1,6 +1,7 @@
 """Adherence figures, per medication and overall (GET /api/adherence/summary).
 
-Counted: the caller's doses in the local-date range whose time has come (cancelled ones excluded).
+Counted: the caller's doses in the local-date range whose time has come, or that are already decided
+(a dose taken at its reminder, before its time); cancelled ones excluded.
 - taken, missed; pending = neither yet (still within the grace period);
 - taken_on_time = taken within `on_time` (default 30 min) either side of the scheduled time;
 - adherence_percent = taken / (taken + missed), one decimal; null when nothing is decided yet;
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .doses import user_zone
@@ -27,6 +28,7 @@ from .schedule import local_today
 D = DoseInstance
 THRESHOLD = 80.0
 STREAK_LOOKBACK = timedelta(days=366)
+DECIDED = ("taken", "missed")
 
 
 @dataclass
@@ -77,7 +79,7 @@ def summary(
         select(D.med_id, Medication.name, D.local_date, D.status, D.scheduled_at, D.taken_at)
         .join(Medication, Medication.med_id == D.med_id)
         .where(D.user_id == user_id, D.local_date >= min(start, today - STREAK_LOOKBACK), D.local_date <= today)
-        .where(D.scheduled_at <= now, D.status != "cancelled")
+        .where(or_(D.scheduled_at <= now, D.status.in_(DECIDED)), D.status != "cancelled")
     ).all()
     overall, per_med, names = Tally(), defaultdict(Tally), {}
     for r in rows:

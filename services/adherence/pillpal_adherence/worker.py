@@ -24,7 +24,7 @@ def main() -> None:
     consumer = build_consumer(settings, db).start()
     run_parts(
         {
-            "outbox-relay": OutboxRelay(db, OUTBOX.table, publisher).run,
+            "outbox-relay": OutboxRelay(db, OUTBOX.table, publisher, batch_size=1000).run,
             "consumer": consumer.run,
             "reminder-engine": ReminderEngine(db, settings).run,
             "horizon-extender": HorizonExtender(db, settings).run,

@@ -18,7 +18,7 @@ from pillpal_adherence.handlers import build_consumer
 from pillpal_adherence.models import OUTBOX, DoseEvent, DoseInstance
 from pillpal_shared.bus import Message
 from pillpal_shared.db import Database
-from pillpal_shared.envelope import new_event
+from pillpal_shared.envelope import new_event, parse_envelope
 
 
 class FakeClock:
@@ -147,7 +147,10 @@ class World:
             query = select(OUTBOX.table.c.payload).order_by(OUTBOX.table.c.id)
             if event_type:
                 query = query.where(OUTBOX.table.c.event_type == event_type)
-            return [json.loads(p) for p in session.scalars(query)]
+            payloads = list(session.scalars(query))
+        for payload in payloads:  # every event adherence emits is valid against the catalogue
+            parse_envelope(payload.encode())
+        return [json.loads(p) for p in payloads]
 
     def outbox(self, user_id: int, event_type: str | None = None) -> list[dict]:
         return [e for e in self.outbox_all(event_type) if e["subject"].get("user_id") == user_id]

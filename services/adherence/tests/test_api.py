@@ -173,3 +173,14 @@ def test_adherence_summary(client, auth, world, clock, db, settings):
     assert (overall["scheduled"], overall["taken"], overall["missed"], overall["adherence_percent"]) == (5, 2, 2, 50.0)
     assert client.get("/api/adherence/summary?from=Bearer%20x", headers=h).status_code == 400
     assert client.get("/api/adherence/summary?from=2030-01-09&to=2030-01-01", headers=h).status_code == 400
+
+
+def test_a_dose_taken_at_its_reminder_before_its_time_counts_in_the_summary(client, auth, world, clock):
+    user = world.user()
+    med = world.med(user, times=("08:00",), lead=5, name="A")
+    dose = next(d for d in world.doses(user) if d.med_id == med and d.local_date.day == 7)
+    h = auth(user)
+    clock.now = utc(2030, 1, 7, 7, 56)  # the reminder rang at 07:55; the owner takes it at once
+    assert client.post("/api/dose/mark_taken", json={"instance_id": dose.instance_id}, headers=h).status_code == 200
+    overall = client.get("/api/adherence/summary?from=2030-01-07&to=2030-01-07", headers=h).get_json()["overall"]
+    assert (overall["scheduled"], overall["taken"], overall["taken_on_time"], overall["pending"]) == (1, 1, 1, 0)

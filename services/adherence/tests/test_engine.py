@@ -5,9 +5,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import literal, select
 
 from pillpal_adherence.engine import ReminderEngine
 from pillpal_adherence.horizon import HorizonExtender
+from pillpal_adherence.models import DoseInstance
 from pillpal_adherence.service import Doses
 
 
@@ -158,3 +160,49 @@ def test_reminders_across_daylight_saving_changes(world, db, settings, clock, zo
     for d in inner:  # whole local days inside the walk: both doses, at their local times
         assert by_day.get(d) == sorted([fires if d == change else wall, "08:00"]), d
     assert set(by_day) >= set(inner)
+
+
+def test_a_staged_reminder_is_sent_at_its_time_and_never_after_the_dose_closed(world, engine, clock):
+    user, other, device = world.user(), world.user(), world.device()
+    world.med(user, times=("08:00",))
+    world.med(other, times=("08:00",))
+    clock.now = utc(2030, 1, 7, 7, 54, 52)  # within the lookahead: both claimed and staged, nothing sent
+    drain(engine)
+    assert [d.status for d in world.doses(user)][:1] == ["alerting"] and types(world, user) == []
+    world.box(device, user, utc(2030, 1, 7, 7, 54, 58))  # taken before its reminder went out
+    clock.now = utc(2030, 1, 7, 7, 55)
+    drain(engine)
+    assert types(world, user) == ["dose.taken", "dose.closed"]  # no dose.due, before or after
+    assert types(world, other) == ["dose.due"]
+    assert world.outbox(other, "dose.due")[0]["data"]["due_at"] == "2030-01-07T07:55:00Z"
+
+
+def test_a_staged_reminder_older_than_the_grace_period_is_dropped_not_sent(world, engine, clock):
+    user = world.user()
+    world.med(user, times=("08:00",))
+    clock.now = utc(2030, 1, 7, 7, 54, 55)
+    drain(engine)  # staged, then the engine is down until 09:30
+    clock.now = utc(2030, 1, 7, 9, 30)
+    drain(engine)
+    assert types(world, user) == ["dose.missed", "dose.closed"]
+
+
+def test_a_claim_on_rows_someone_else_claimed_announces_nothing(world, db, settings, clock):
+    """The conditional update is the claim: rows read before another engine claimed them (as without row
+    locks) are not announced a second time."""
+    user = world.user()
+    world.med(user, times=("08:00", "08:01"))
+    clock.now = utc(2030, 1, 7, 8, 30)
+    late, early = ReminderEngine(db, settings, clock), ReminderEngine(db, settings, clock)
+    with db.transaction() as session:
+        rows = session.execute(
+            select(DoseInstance.instance_id, DoseInstance.user_id, DoseInstance.med_id, DoseInstance.status)
+            .add_columns(DoseInstance.scheduled_at, DoseInstance.due_at, DoseInstance.snoozed_until)
+            .add_columns(DoseInstance.next_at, literal("x").label("name"))
+            .where(DoseInstance.user_id == user, DoseInstance.scheduled_at < utc(2030, 1, 7, 9))
+        ).all()
+    drain(early)
+    assert len(world.outbox(user, "dose.due")) == 2
+    with db.transaction() as session:
+        late._claim_and_announce(session, rows, clock(), "late-token")
+    assert len(world.outbox(user, "dose.due")) == 2
