@@ -115,9 +115,9 @@ def keys() -> Keys:
 # --- broker -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """The project's Mosquitto config, running on a free port for this test session."""
+def _project_broker(
+    tmp_path_factory: pytest.TempPathFactory, name: str, extra: dict[str, str] | None
+) -> Iterator[Broker]:
     external = os.environ.get("MQTT_TEST_BROKER")
     if external:
         host, _, port = re.sub(r"^mqtts?://", "", external).partition(":")
@@ -125,7 +125,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         return
     if shutil.which("mosquitto") is None:
         _unavailable("mosquitto binary")
-    instance = start_project_broker(tmp_path_factory.mktemp("mosquitto"))
+    instance = start_project_broker(tmp_path_factory.mktemp(name), extra)
     try:
         yield instance
     finally:
@@ -134,4 +134,27 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
             instance.process.wait(timeout=10)
 
 
-__all__ = ["Broker", "Keys", "Watcher", "broker", "database_url", "free_port", "keys", "mysql_server_url"]
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """The project's Mosquitto config, running on a free port for this test session."""
+    yield from _project_broker(tmp_path_factory, "mosquitto", None)
+
+
+@pytest.fixture(scope="session")
+def legacy_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """The same config in legacy mode (PILLPAL_LEGACY_DEVICES=1, as `make run` and the demo use it):
+    anonymous clients, the shipped firmware, are let in; the ACL holds them to the shared legacy topics."""
+    yield from _project_broker(tmp_path_factory, "legacy-mosquitto", {"allow_anonymous": "true"})
+
+
+__all__ = [
+    "Broker",
+    "Keys",
+    "Watcher",
+    "broker",
+    "database_url",
+    "free_port",
+    "keys",
+    "legacy_broker",
+    "mysql_server_url",
+]
