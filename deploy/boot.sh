@@ -18,11 +18,13 @@ package_of() {
 }
 
 clear_metrics() {
-  # gunicorn workers and the MQTT worker of one service share this directory (a volume), so that
-  # /metrics shows them all; files left by an earlier run would be counted again.
+  # gunicorn workers and the MQTT worker(s) of one service share this directory (a volume), so that
+  # /metrics shows them all. Each process's files are named <kind>_<host>-<pid>.db: remove only what
+  # an earlier run of this container left, never the files the worker containers are writing now.
   if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
     mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-    find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
+    host="$(tr _ - < /proc/sys/kernel/hostname)"
+    find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name "*_${host}-*.db" -delete
   fi
 }
 

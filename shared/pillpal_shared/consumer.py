@@ -82,7 +82,9 @@ class EventConsumer:
     def _apply(self, envelopes: list[Envelope], rejected: list) -> None:  # type: ignore[type-arg]
         try:
             with self.db.transaction() as session:
-                self._dispatch_all(session, self.inbox.claim(session, envelopes))
+                fresh = self.inbox.claim(session, envelopes)
+                self._dispatch_all(session, fresh)
+            self._applied(envelopes, fresh)
             return
         except Exception as exc:
             if is_outage(exc):
@@ -94,11 +96,22 @@ class EventConsumer:
         for envelope in envelopes:
             try:
                 with self.db.transaction() as session:
-                    self._dispatch_all(session, self.inbox.claim(session, [envelope]))
+                    fresh = self.inbox.claim(session, [envelope])
+                    self._dispatch_all(session, fresh)
+                self._applied([envelope], fresh)
             except Exception as exc:
                 if is_outage(exc):
                     raise
                 self._reject(envelope, exc, rejected)
+
+    def _applied(self, received: list[Envelope], fresh: list[Envelope]) -> None:
+        """One line per committed batch: the ids it applied (the far end of an event's trail)."""
+        log.info(
+            "events_applied",
+            consumer=self.name,
+            event_ids=[e.id for e in fresh],
+            duplicates=len(received) - len(fresh),
+        )
 
     def _dispatch_all(self, session: Session, envelopes: list[Envelope]) -> None:
         """Applies events in order; a consecutive run sharing one batch handler goes to it at once."""

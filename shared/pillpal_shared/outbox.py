@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 
 import structlog
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from .bus import BusClient, PublishFailed
 from .db import Database, UTCDateTime, utcnow
 from .envelope import Envelope
-from .metrics import EVENTS_DUPLICATE, OUTBOX_LAG, OUTBOX_PENDING
+from .metrics import EVENTS_DUPLICATE, EVENTS_OUT, OUTBOX_LAG, OUTBOX_PENDING
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +72,8 @@ class Outbox:
                 for e in envelopes
             ],
         )
+        # Inside a request this line carries its request_id: the link from an API call to its events.
+        log.info("events_staged", event_ids=[e.id for e in envelopes], event_types=sorted({e.type for e in envelopes}))
 
 
 class Inbox:
@@ -127,7 +130,7 @@ class OutboxRelay:
         t = self.table
         with self.db.transaction() as session:
             rows = session.execute(
-                select(t.c.id, t.c.topic, t.c.payload, t.c.created_at)
+                select(t.c.id, t.c.event_type, t.c.topic, t.c.payload, t.c.created_at)
                 .where(t.c.sent_at.is_(None))
                 .order_by(t.c.id)
                 .limit(self.batch_size)
@@ -142,6 +145,8 @@ class OutboxRelay:
             infos = [self.bus.publish(row.topic, row.payload.encode()) for row in rows]
             self.bus.confirm(infos, timeout)
             session.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(sent_at=utcnow()))
+        for event_type, count in Counter(row.event_type for row in rows).items():
+            EVENTS_OUT.labels(event_type).inc(count)
         return len(rows)
 
     def purge(self) -> None:

@@ -20,6 +20,7 @@ from .tokens import InvalidToken, TokenVerifier
 
 F = TypeVar("F", bound=Callable[..., Any])
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes
 log = structlog.get_logger(__name__)
 
 
@@ -43,9 +44,16 @@ def create_service_app(name: str, db: Database, verifier: TokenVerifier | None) 
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(
-            time.perf_counter() - g.get("started", time.perf_counter())
-        )
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        HTTP_LATENCY.labels(request.method, route, str(response.status_code)).observe(elapsed)
+        if route not in _QUIET_ROUTES:  # one line per API call, carrying request_id (and user_id once known)
+            log.info(
+                "http_request",
+                method=request.method,
+                route=route,
+                status=response.status_code,
+                duration_ms=round(elapsed * 1000, 1),
+            )
         return response
 
     @app.get("/healthz")

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import MetaData, func, select
 
 from pillpal_shared.bus import BusClient
@@ -152,3 +153,19 @@ def test_consumer_dead_letters_bad_input_and_carries_on(db, broker):
     assert any(r.startswith("not JSON") for r in reasons)
     assert any("missing" in r for r in reasons)
     assert any(r.startswith("handler failed: ValueError") for r in reasons)
+
+
+def test_relay_counts_published_events_by_type(db, broker):
+    def sent(kind: str) -> float:
+        return REGISTRY.get_sample_value("pillpal_events_out_total", {"kind": kind}) or 0.0
+
+    before = {kind: sent(kind) for kind in ("user.deleted", "user.updated")}
+    with db.transaction() as session:
+        OUTBOX.add(session, *(new_event("user.deleted", {"user_id": n}, {}, source="test") for n in (911, 912)))
+    bus = BusClient(broker.settings("svc-auth")).start()
+    try:
+        assert OutboxRelay(db, OUTBOX.table, bus).run_once() >= 2
+    finally:
+        bus.stop()
+    assert sent("user.deleted") >= before["user.deleted"] + 2
+    assert sent("user.updated") == before["user.updated"]

@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pillpal_shared.db import Database, utcnow
+from pillpal_shared.metrics import REMINDER_LATENESS, observe_each
 
 from . import emit, held
 from .config import AdherenceSettings
@@ -107,6 +108,7 @@ class ReminderEngine:
         ring = [(r, at) for r, status, at in announce if status == "alerting"]
         events = [e for r in missed for e in emit.missed(r, now, closes=True)]
         events += [emit.due(r, r.name or "", at) for r, at in ring if at <= now]
+        observe_each(REMINDER_LATENESS, ((now - at).total_seconds() for _, at in ring if at <= now))
         OUTBOX.add(session, *events)
         held.hold(session, ((emit.due(r, r.name or "", at), r.user_id, at) for r, at in ring if at > now))
         if missed:

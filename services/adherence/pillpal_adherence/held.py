@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from pillpal_shared.envelope import Envelope
+from pillpal_shared.metrics import REMINDER_LATENESS, observe_each
 
 from .models import OUTBOX, HeldEvent
 
@@ -50,23 +51,23 @@ def drop(session: Session, instance_ids: Iterable[int]) -> None:
 
 def release(session: Session, now: datetime, grace: timedelta, limit: int = 20_000) -> int:
     """Moves the events whose time has come into the outbox, in order; returns how many."""
-    due = list(
-        session.scalars(
-            select(H.id)
-            .where(H.release_at <= now)
-            .order_by(H.release_at, H.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not due:
+    rows = session.execute(
+        select(H.id, H.release_at)
+        .where(H.release_at <= now)
+        .order_by(H.release_at, H.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
         return 0
+    due = [row.id for row in rows]
     fresh = select(H.event_id, H.event_type, H.topic, H.payload, H.release_at).where(
         H.id.in_(due), H.release_at > now - grace
     )
     columns = ["event_id", "event_type", "topic", "payload", "created_at"]
     session.execute(insert(OUTBOX.table).from_select(columns, fresh.order_by(H.id)))
     session.execute(delete(H).where(H.id.in_(due)), execution_options={"synchronize_session": False})
+    observe_each(REMINDER_LATENESS, ((now - r.release_at).total_seconds() for r in rows if r.release_at > now - grace))
     return len(due)
 
 
