@@ -28,12 +28,14 @@ class HorizonExtender:
         *,
         batch: int = 200,
         interval: float = 60.0,
+        pause: float = 0.5,
     ) -> None:
         self.db = db
         self.days = settings.horizon_days
         self.clock = clock
         self.batch = batch
         self.interval = interval
+        self.pause = pause
 
     def run_once(self) -> int:
         """Extends up to `batch` medications whose horizon fell behind; returns how many."""
@@ -61,6 +63,7 @@ class HorizonExtender:
         while not stop.is_set():
             try:
                 if self.run_once() >= self.batch:
+                    stop.wait(self.pause)  # a backlog (every medication at UTC midnight) is worked off gently
                     continue
             except Exception:  # noqa: BLE001 - database outage: the next pass does the same work
                 log.exception("horizon_pass_failed")

@@ -21,8 +21,12 @@ class SnoozeSchema(RequestSchema):
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=120))
 
 
+# Days the calendar can materialise (and far beyond any the app browses).
+CALENDAR_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2199, 12, 31), error="Must be between 2000 and 2199.")
+
+
 class DayQuerySchema(RequestSchema):
-    date = fields.Date(required=True, format="%Y-%m-%d")
+    date = fields.Date(required=True, format="%Y-%m-%d", validate=CALENDAR_DAYS)
 
 
 class RangeQuerySchema(RequestSchema):

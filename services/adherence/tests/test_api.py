@@ -54,6 +54,7 @@ def test_calendar_rejects_a_bad_date_and_a_missing_token(client, auth, world):
     user = world.user()
     assert client.get("/api/calendar/day?date=08/01/2030", headers=auth(user)).status_code == 400
     assert client.get("/api/calendar/day", headers=auth(user)).status_code == 400
+    assert client.get("/api/calendar/day?date=9999-12-31", headers=auth(user)).status_code == 400
     assert client.get("/api/calendar/day?date=2030-01-08").status_code == 401
 
 
