@@ -45,7 +45,7 @@ bench: venv
 	$(PY) -m bench
 
 demo: venv
-	$(PY) -m pillpal_shared.demo
+	$(PY) -m pillpal_tools.demo
 
 up:
 	docker compose up -d --build

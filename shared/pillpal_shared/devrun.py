@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .broker import _start_mosquitto, port_open, project_broker_config
@@ -55,6 +57,34 @@ def start_embedded_broker(
     return process, credentials, "embedded amqtt (MQTT 3.1.1)"
 
 
+@dataclass
+class BrokerChoice:
+    url: str
+    description: str
+    process: subprocess.Popen | None = None  # type: ignore[type-arg]  # an embedded broker we started
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)  # per-service MQTT credentials
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def choose_broker(
+    env: Env, var_dir: Path, embedded_port: int = 1883, local_usable: Callable[[int], bool] = _port_open
+) -> BrokerChoice:
+    """MQTT_BROKER when set; else the broker on 127.0.0.1:1883 when `local_usable` says so (one answers);
+    else an embedded one started on `embedded_port`."""
+    if env.str("MQTT_BROKER"):
+        url = env.str("MQTT_BROKER") or ""
+        return BrokerChoice(url, f"{url} (from MQTT_BROKER)")
+    if local_usable(1883):
+        return BrokerChoice("mqtt://127.0.0.1:1883", "mqtt://127.0.0.1:1883 (the broker already running here)")
+    process, service_env, kind = start_embedded_broker(var_dir, embedded_port)
+    url = f"mqtt://127.0.0.1:{embedded_port}"
+    return BrokerChoice(url, f"{url} ({kind})", process, service_env)
+
+
 def main() -> int:
     env = Env()
     var_dir = Path(env.str("PILLPAL_VAR_DIR", "var") or "var")
@@ -63,15 +93,8 @@ def main() -> int:
         base["LOG_FORMAT"] = "console"
     if not (env.str("JWT_PRIVATE_KEY") or env.str("JWT_PRIVATE_KEY_FILE")):
         base.update(dev_keys(var_dir))
-    broker_process = None
-    service_env: dict[str, dict[str, str]] = {}
-    if env.str("MQTT_BROKER"):
-        broker = f"{env.str('MQTT_BROKER')} (from MQTT_BROKER)"
-    elif _port_open(1883):
-        broker = "mqtt://127.0.0.1:1883 (the broker already running here)"
-    else:
-        broker_process, service_env, kind = start_embedded_broker(var_dir)
-        broker = f"mqtt://127.0.0.1:1883 ({kind})"
+    chosen = choose_broker(env, var_dir)
+    broker, service_env = chosen.description, chosen.service_env
     services = installed_services()
     system = System(env=base, services=services, var_dir=var_dir, service_env=service_env, echo=True)
     stopped = threading.Event()
@@ -98,9 +121,7 @@ def main() -> int:
     finally:
         sys.stdout.write("\nstopping PillPal...\n")
         system.stop()
-        if broker_process is not None:
-            broker_process.terminate()
-            broker_process.wait(timeout=10)
+        chosen.stop()
     return 0
 
 
