@@ -29,8 +29,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,7 +38,7 @@ from sqlalchemy import func, insert, select
 
 from bench.common import bench_broker, bench_database, percentile, service_credentials
 from pillpal_adherence.models import OUTBOX, DoseEvent, DoseInstance, Medication
-from pillpal_shared.broker import Broker, free_port, start_project_broker
+from pillpal_shared.broker import Broker, free_port
 from pillpal_shared.bus import BusClient, PublishFailed
 from pillpal_shared.db import Database, utcnow
 from pillpal_shared.envelope import new_event, rfc3339
@@ -224,24 +223,11 @@ def reminders(db: Database, broker: Broker, count: int) -> tuple[list[float], fl
     return [s * 1000 for s in got], len(got)
 
 
-@contextmanager
-def broker_for_bench() -> Iterator[Broker]:
+def broker_for_bench():  # type: ignore[no-untyped-def]
     """The project's broker config; BENCH_MQTT_AUTOSAVE_SECONDS=N saves its persistence every N seconds
     instead of on every change (the project's setting), to show what that setting costs."""
     seconds = os.environ.get("BENCH_MQTT_AUTOSAVE_SECONDS")
-    if not seconds:
-        with bench_broker() as broker:
-            yield broker
-        return
-    workdir = Path(tempfile.mkdtemp(prefix="pillpal-bench-mqtt-"))
-    broker = start_project_broker(workdir, {"autosave_on_changes": "false", "autosave_interval": seconds})
-    try:
-        yield broker
-    finally:
-        assert broker.process is not None
-        broker.process.terminate()
-        broker.process.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+    return bench_broker({"autosave_on_changes": "false", "autosave_interval": seconds} if seconds else None)
 
 
 def figures(values: list[float], unit: str = "ms") -> str:

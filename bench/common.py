@@ -48,10 +48,10 @@ def bench_database() -> Iterator[str]:
 
 
 @contextmanager
-def bench_broker() -> Iterator[Broker]:
-    """The project's Mosquitto config on a free port, in a temporary directory."""
+def bench_broker(extra: dict[str, str] | None = None) -> Iterator[Broker]:
+    """The project's Mosquitto config on a free port, in a temporary directory (`extra` overrides settings)."""
     workdir = Path(tempfile.mkdtemp(prefix="pillpal-bench-mqtt-"))
-    broker = start_project_broker(workdir)
+    broker = start_project_broker(workdir, extra)
     try:
         yield broker
     finally:
