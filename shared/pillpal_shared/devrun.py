@@ -105,11 +105,11 @@ def main() -> int:
         lines = [
             "",
             "PillPal is running.",
-            f"  API gateway   {system.gateway_url}   (try {system.gateway_url}/api/health)",
-            *[f"  {s:<13} {system.service_url(s)}   metrics: {system.service_url(s)}/metrics" for s in services],
-            f"  broker        {broker}",
-            *[f"  database      {d}" for d in databases],
-            "  legacy boxes  on (anonymous shared topics; see README)",
+            f"  API gateway     {system.gateway_url}   (try {system.gateway_url}/api/health)",
+            *[f"  {s:<15} {system.service_url(s)}   metrics: {system.service_url(s)}/metrics" for s in services],
+            f"  broker          {broker}",
+            *[f"  database        {d}" for d in databases],
+            "  legacy boxes    on (anonymous shared topics; see README)",
             "Press Ctrl-C to stop.",
             "",
         ]
