@@ -107,5 +107,19 @@ def drop_bus_tables(prefix: str) -> None:
     op.drop_table(f"{prefix}_outbox")
 
 
+def sqlite_autoincrement(table: str, enabled: bool = True) -> None:
+    """In a migration: on SQLite, rebuilds `table` with AUTOINCREMENT (or without it, to downgrade), so the
+    id of a deleted row is never given to a new one (plain SQLite hands out max(id) + 1). The other
+    services keep tombstones of deleted ids; a reused id would inherit them. Elsewhere nothing:
+    MySQL/MariaDB never reuse ids. Foreign keys are not enforced on the migration's connection, so the
+    rows that refer to the table keep their ids."""
+    from alembic import op
+
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    with op.batch_alter_table(table, recreate="always", table_kwargs={"sqlite_autoincrement": enabled}):
+        pass
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -17,6 +17,7 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted account's id is never given again
 
     user_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(254))
