@@ -24,7 +24,8 @@ class Base(DeclarativeBase):
 
 class Medication(Base):
     __tablename__ = "medications"
-    __table_args__ = (Index("ix_medications_user_id_med_id", "user_id", "med_id"),)
+    # sqlite_autoincrement: a deleted medication's id is never given again (adherence keeps its tombstone).
+    __table_args__ = (Index("ix_medications_user_id_med_id", "user_id", "med_id"), {"sqlite_autoincrement": True})
 
     med_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ID)
