@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PACKAGES := $(wildcard shared/pyproject.toml services/*/pyproject.toml tools/pyproject.toml)
 
-.PHONY: help venv run test test-unit lint format migrate bench demo up down clean
+.PHONY: help venv run test test-unit lint format migrate bench demo up down box clean
 
 help:
 	@echo "make run      start the whole system on this machine (gateway on http://127.0.0.1:8080)"
@@ -15,6 +15,7 @@ help:
 	@echo "make demo     a narrated run: a simulated pillbox and a scripted app user"
 	@echo "make lint     ruff check and format check"
 	@echo "make up/down  the production topology with docker compose"
+	@echo "make box      register a pillbox with its own credentials in the compose deployment (BOX=\"--hw-model pi-zero\")"
 
 venv: $(VENV)/.installed
 
@@ -52,6 +53,12 @@ up:
 
 down:
 	docker compose down
+
+# A box with its own MQTT credentials: registered in the database and the broker's password file, then
+# the broker rereads that file. Prints the box id, its MQTT password and its pairing code (shown once).
+box:
+	docker compose run --rm pillpal-device register $(BOX)
+	docker compose kill -s SIGHUP mosquitto
 
 clean:
 	rm -rf $(VENV) var

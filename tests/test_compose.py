@@ -46,7 +46,8 @@ def filled_example(tmp_path: Path, drop: str | None = None) -> Path:
 
 def compose_config(env_file: Path) -> subprocess.CompletedProcess:
     assert COMMAND is not None
-    argv = [*COMMAND, "--env-file", str(env_file), "-f", str(COMPOSE), "--project-directory", str(ROOT), "config"]
+    argv = [*COMMAND, "--env-file", str(env_file), "-f", str(COMPOSE), "--project-directory", str(ROOT)]
+    argv += ["--profile", "tools", "config"]  # the operators' tools too
     return subprocess.run(argv, capture_output=True, text=True, check=False)
 
 
@@ -62,7 +63,17 @@ def rendered(tmp_path_factory) -> dict:
 def test_compose_file_is_valid_with_the_example_env(rendered):
     expected = {"mysql", "mosquitto", "migrate", "certs", "nginx", *SERVICES}
     expected |= {f"{s}-worker" for s in SERVICES if s != "adherence"} | {"adherence-worker-1", "adherence-worker-2"}
-    assert set(rendered["services"]) == expected
+    assert set(rendered["services"]) == expected | {"pillpal-device"}
+
+
+@needs_compose
+def test_pillpal_device_writes_the_brokers_password_file_as_the_brokers_user(rendered):
+    tool = rendered["services"]["pillpal-device"]
+    assert tool["profiles"] == ["tools"] and tool["entrypoint"] == ["pillpal-device"]
+    assert tool["user"] == "1883:1883"  # the eclipse-mosquitto image's mosquitto user
+    assert tool["environment"]["PILLPAL_MQTT_PASSWD_FILE"] == "/mosquitto/config/passwd"
+    broker_config = next(v for v in rendered["services"]["mosquitto"]["volumes"] if "/mosquitto/config" in str(v))
+    assert broker_config in tool["volumes"]
 
 
 @needs_compose

@@ -14,8 +14,6 @@ import pytest
 from pillpal_shared.broker import free_port
 from pillpal_shared.system import PACKAGES, System, dev_keys
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory, legacy_broker, database_url) -> Iterator[System]:
