@@ -100,5 +100,15 @@ class DoseAlert(Base):
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class DeletedUser(Base):
+    """A tombstone from user.deleted: the account's access tokens still verify until they expire, and
+    must not pair a box or save settings again after the account's data was forgotten."""
+
+    __tablename__ = "gateway_deleted_users"
+
+    user_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 OUTBOX = Outbox(outbox_table(Base.metadata, "gateway"))
 INBOX = Inbox(processed_events_table(Base.metadata, "gateway"))

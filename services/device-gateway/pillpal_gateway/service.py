@@ -19,7 +19,7 @@ from pillpal_shared.events import DEVICE_ID
 from . import doses, pairing, settings
 from .commands import ALERT_START, ALERT_STOP, Commands, preference_commands
 from .credentials import check_mosquitto_hash, mosquitto_hash
-from .models import Device, DeviceState
+from .models import DeletedUser, Device, DeviceState
 from .settings import Preferences
 
 _DUMMY_HASH = mosquitto_hash("not a password")
@@ -39,6 +39,7 @@ class Gateway:
     # --- the app's calls --------------------------------------------------------------------
 
     def pair(self, session: Session, user_id: int, device_id: str, code: str | None) -> bool:
+        _require_live_account(session, user_id)
         now = self.clock()
         created = pairing.pair(session, user_id, device_id, code, self.legacy, now)
         if created:
@@ -50,6 +51,7 @@ class Gateway:
         self.commands.stage(session, [device_id], [ALERT_STOP])
 
     def update_settings(self, session: Session, user_id: int, changes: dict[str, Any]) -> Preferences:
+        _require_live_account(session, user_id)
         preferences, changed = settings.update(session, user_id, changes, self.clock())
         if changed:
             self.commands.stage(session, pairing.active_devices(session, user_id), preference_commands(changed))
@@ -123,6 +125,13 @@ class Gateway:
 
     def _user_deleted(self, session: Session, envelope: Envelope) -> None:
         user_id = envelope.subject["user_id"]
+        if session.get(DeletedUser, user_id) is None:
+            session.add(DeletedUser(user_id=user_id, deleted_at=self.clock()))
         self.commands.stage(session, pairing.forget_user(session, user_id, self.clock()), [ALERT_STOP])
         settings.forget_user(session, user_id)
         doses.forget_user(session, user_id)
+
+
+def _require_live_account(session: Session, user_id: int) -> None:
+    if session.get(DeletedUser, user_id) is not None:
+        raise ApiError(401, "This account no longer exists; sign in again")

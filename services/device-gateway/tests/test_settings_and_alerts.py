@@ -176,3 +176,15 @@ def test_a_deleted_user_loses_pairings_settings_and_alarms(client, db, gateway, 
             select(table.c.payload).where(table.c.topic == f"pillpal/events/pairing/{box.device_id}/removed")
         ).all()
     assert [json.loads(p)["subject"]["user_id"] for p in removed] == [user_id]
+
+
+def test_a_deleted_users_token_can_no_longer_pair_a_box_or_save_settings(client, db, gateway, box, user):
+    """Access tokens outlive the account (they verify until they expire)."""
+    user_id, headers = user
+    deleted = new_event("user.deleted", {"user_id": user_id}, {}, source="auth")
+    apply(db, gateway, deleted)
+    apply(db, gateway, deleted)  # the tombstone is written once
+    assert pair(client, headers, box.device_id, box.pairing_code).status_code == 401
+    assert client.post("/api/settings/update", json={"sound": False}, headers=headers).status_code == 401
+    assert client.get("/api/devices", headers=headers).json == []
+    assert client.get("/api/settings", headers=headers).json["sound"] is True
