@@ -108,10 +108,14 @@ def test_a_dose_from_reminder_to_taken_and_the_account_deleted(system, box):
     login = request(system.gateway_url, "POST", "/api/auth/login", {"email": app.email, "password": app.password})
     assert login.status == 401
     assert box.wait_command("ALERT_STOP", timeout=20, count=2)  # the gateway let go of the box
+    # The old token still verifies until it expires, but makes nothing again: no pairing, no settings.
+    assert app.post("/api/devices/pair", {"device_id": str(random.randint(10**6, 10**9))}).status == 401
+    assert app.post("/api/settings/update", {"sound": True}).status == 401
+    assert app.post("/api/medications", {"name": "x", "schedule": schedule}).status == 401
     other = App(system.gateway_url)
     other.register()
     assert eventually(lambda: other.post("/api/devices/pair", {"device_id": box.device_id}).status == 201, "re-pair")
-    # The old token still verifies until it expires; what it reaches is gone.
+    # What the old token can still read is gone.
     eventually(lambda: app.get("/api/medications").body == [], "meds forget the user")
     eventually(lambda: app.get(f"/api/calendar/day?date={day}").body == [], "adherence forgets the user")
     assert app.get(f"/api/medications/history?from={day}&to={day}").body == []
