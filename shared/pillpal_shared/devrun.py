@@ -48,7 +48,10 @@ def start_embedded_broker(
         f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\n"
         "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n"
     )
-    process = subprocess.Popen([str(Path(sys.executable).parent / "amqtt"), "-c", str(config)])
+    with open(workdir / "amqtt.log", "ab") as log:  # its INFO lines would bury the caller's own output
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "amqtt"), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT
+        )
     for _ in range(100):
         if _port_open(port):
             break
