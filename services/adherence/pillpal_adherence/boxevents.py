@@ -36,12 +36,12 @@ class BoxEvents:
 
     def apply(self, session: Session, envelopes: list[Envelope]) -> None:
         now = self.clock()
-        owners = self._owners(session, envelopes)
+        paired = self._paired(session, envelopes)
+        owners = [env.subject.get("user_id") or paired.get(env.subject["device_id"]) for env in envelopes]
         candidates = self._candidates(session, envelopes, owners)
         rows, taken = [], []
-        for env in envelopes:
+        for env, user_id in zip(envelopes, owners, strict=True):
             device_id = env.subject["device_id"]
-            user_id = owners.get(device_id)
             kind = KIND.get(env.type, "alert_started")
             dose = choose(candidates[user_id], env.occurred_at, self.window) if user_id is not None else None
             meta = {"raw_event": env.data.get("raw_event"), "form": env.data.get("form")}
@@ -67,28 +67,21 @@ class BoxEvents:
         if taken:
             self._close(session, taken, now)
 
-    def _owners(self, session: Session, envelopes: list[Envelope]) -> dict[str, int | None]:
-        """The owner the gateway stamped on the event, else the one the pairing projection knows."""
-        owners: dict[str, int | None] = {}
-        unknown = set()
-        for env in envelopes:
-            user_id = env.subject.get("user_id")
-            if user_id is None:
-                unknown.add(env.subject["device_id"])
-            else:
-                owners[env.subject["device_id"]] = user_id
-        if unknown:
-            known = session.execute(
-                select(DeviceOwner.device_id, DeviceOwner.user_id).where(DeviceOwner.device_id.in_(unknown))
-            )
-            owners.update({row.device_id: row.user_id for row in known if row.device_id not in owners})
-        return owners
+    def _paired(self, session: Session, envelopes: list[Envelope]) -> dict[str, int | None]:
+        """Owners from the pairing projection, for the events the gateway stamped with no owner."""
+        unknown = {env.subject["device_id"] for env in envelopes if env.subject.get("user_id") is None}
+        if not unknown:
+            return {}
+        known = session.execute(
+            select(DeviceOwner.device_id, DeviceOwner.user_id).where(DeviceOwner.device_id.in_(unknown))
+        )
+        return {row.device_id: row.user_id for row in known}
 
     def _candidates(
-        self, session: Session, envelopes: list[Envelope], owners: dict[str, int | None]
+        self, session: Session, envelopes: list[Envelope], owners: list[int | None]
     ) -> defaultdict[int | None, list[Candidate]]:
         found: defaultdict[int | None, list[Candidate]] = defaultdict(list)
-        users = {u for u in owners.values() if u is not None}
+        users = {u for u in owners if u is not None}
         if not users:
             return found
         ranges = _merge(sorted(self.window.search_range(e.occurred_at, e.occurred_at, MAX_SNOOZE) for e in envelopes))
