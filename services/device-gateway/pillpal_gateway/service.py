@@ -90,10 +90,13 @@ class Gateway:
 
     # --- boxes ------------------------------------------------------------------------------
 
-    def bring_up_to_date(self, session: Session, device_ids: list[str], user_id: int, now: datetime) -> None:
-        """A box newly paired or back online gets its owner's preferences, and ALERT_START if a dose rings."""
+    def bring_up_to_date(
+        self, session: Session, device_ids: list[str], user_id: int, now: datetime, *, ring: bool = True
+    ) -> None:
+        """A box newly paired or back online gets its owner's preferences, and ALERT_START if a dose rings
+        (not when the message that brought it back reports the pill taken: that dose is about to close)."""
         words = preference_commands(settings.get(session, user_id).box_flags())
-        if doses.is_alerting(session, user_id, now, self.alert_max_age):
+        if ring and doses.is_alerting(session, user_id, now, self.alert_max_age):
             words.append(ALERT_START)
         self.commands.stage(session, device_ids, words)
         session.execute(update(DeviceState).where(DeviceState.device_id.in_(device_ids)).values(last_sync_at=now))

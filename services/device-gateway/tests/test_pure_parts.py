@@ -39,6 +39,16 @@ def test_last_will_after_events_leaves_the_box_offline():
     assert not a.online and not a.came_online
 
 
+def test_a_box_back_online_with_its_lid_open_reports_the_pill_taken():
+    """Its resync then sends preferences without ALERT_START: the dose is about to close."""
+    tracker = StateTracker({"legacy": False, "other": False})
+    tracker.saw(Reading("legacy", "B", event="lid_opened"), T0)
+    tracker.saw(Reading("other", "B", event="lid_closed"), T0)
+    legacy, other = tracker.changes()
+    assert legacy.came_online and legacy.reported_taken
+    assert other.came_online and not other.reported_taken
+
+
 def test_owner_at_a_moment():
     box = KnownBox(True, [(1, T0, T0 + timedelta(hours=1)), (2, T0 + timedelta(hours=2), None)])
     assert box.owner_at(T0 - timedelta(minutes=6)) is None

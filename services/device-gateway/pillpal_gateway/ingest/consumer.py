@@ -123,7 +123,8 @@ class BoxIngest:
             for change in changes:
                 owner = known[change.device_id].current_owner
                 if change.came_online and owner is not None:
-                    self.gateway.bring_up_to_date(session, [change.device_id], owner, now)
+                    ring = not change.reported_taken
+                    self.gateway.bring_up_to_date(session, [change.device_id], owner, now, ring=ring)
             bus.confirm(pending)
 
     def _reject(self, message: Message, reason: str) -> MQTTMessageInfo:

@@ -17,6 +17,7 @@ class BoxChange:
     battery_percent: int | None = None
     rssi: int | None = None
     fw_version: str | None = None
+    reported_taken: bool = False  # the box said a pill was taken: its resync must not ring again
 
     @property
     def came_online(self) -> bool:
@@ -46,6 +47,8 @@ class StateTracker:
             change.online = True
         if not retained and (change.last_seen is None or received_at > change.last_seen):
             change.last_seen = received_at
+        if reading.event_type == "device.pill_taken":
+            change.reported_taken = True
         if reading.battery_percent is not None:
             change.battery_percent = reading.battery_percent
         if reading.rssi is not None:
