@@ -13,8 +13,10 @@ import structlog
 from flask import Flask, Response, current_app, g, request
 from marshmallow import Schema
 
+from .config import CommonSettings
 from .db import Database
 from .errors import ApiError, error_response, register_error_handlers
+from .logs import configure_logging
 from .metrics import HTTP_LATENCY, exposition
 from .tokens import InvalidToken, TokenVerifier
 
@@ -71,6 +73,14 @@ def create_service_app(name: str, db: Database, verifier: TokenVerifier | None) 
         return Response(body, content_type=content_type)
 
     return app
+
+
+def bootstrap_app(service: str, common: CommonSettings, db: Database | None = None, *, pool_size: int = 10) -> Flask:
+    """Every service's factory starts here: logging, the pooled database and token verification."""
+    configure_logging(service, common.log_format, common.log_level)
+    db = db or Database(common.database_url, pool_size=pool_size)
+    verifier = TokenVerifier(common.jwt_public_key, common.jwt_issuer, common.jwt_audience)
+    return create_service_app(service, db, verifier)
 
 
 def database() -> Database:

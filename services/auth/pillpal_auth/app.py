@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 from pillpal_shared.db import Database
-from pillpal_shared.logs import configure_logging
-from pillpal_shared.tokens import TokenSigner, TokenVerifier
-from pillpal_shared.web import create_service_app
+from pillpal_shared.tokens import TokenSigner
+from pillpal_shared.web import bootstrap_app
 
 from .config import SERVICE, AuthSettings, load_settings
 from .routes import bp
@@ -17,10 +16,7 @@ from .service import Accounts, password_hasher
 def create_app(settings: AuthSettings | None = None, db: Database | None = None) -> Flask:
     settings = settings or load_settings()
     common = settings.common
-    configure_logging(SERVICE, common.log_format, common.log_level)
-    db = db or Database(common.database_url)
-    verifier = TokenVerifier(common.jwt_public_key, common.jwt_issuer, common.jwt_audience)
-    app = create_service_app(SERVICE, db, verifier)
+    app = bootstrap_app(SERVICE, common, db)
     signer = TokenSigner(settings.jwt_private_key, common.jwt_issuer, common.jwt_audience, settings.access_ttl)
     hasher = password_hasher(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism)
     app.extensions["pillpal.accounts"] = Accounts(signer, hasher, settings.refresh_ttl)

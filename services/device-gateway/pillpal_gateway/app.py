@@ -8,9 +8,7 @@ from datetime import datetime
 from flask import Flask
 
 from pillpal_shared.db import Database, utcnow
-from pillpal_shared.logs import configure_logging
-from pillpal_shared.tokens import TokenVerifier
-from pillpal_shared.web import create_service_app
+from pillpal_shared.web import bootstrap_app
 
 from .commands import Commands
 from .config import SERVICE, GatewaySettings, load_settings
@@ -27,10 +25,7 @@ def create_app(
 ) -> Flask:
     settings = settings or load_settings()
     common = settings.common
-    configure_logging(SERVICE, common.log_format, common.log_level)
-    db = db or Database(common.database_url)
-    verifier = TokenVerifier(common.jwt_public_key, common.jwt_issuer, common.jwt_audience)
-    app = create_service_app(SERVICE, db, verifier)
+    app = bootstrap_app(SERVICE, common, db)
     app.extensions["pillpal.gateway"] = build_gateway(settings, clock)
     app.register_blueprint(bp)
     return app
