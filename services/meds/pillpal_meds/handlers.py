@@ -31,15 +31,18 @@ def _user(session: Session, user_id: int, at: datetime) -> MedsUser:
 
 def forget_user(meds: Medications, session: Session, user_id: int, at: datetime) -> int:
     """Removes every medication of a deleted user, announcing each as deleted so adherence cancels
-    its doses, and leaves a tombstone. Returns how many were removed."""
+    its doses, and leaves a tombstone. Returns how many were removed. The user's row is locked first,
+    as `Medications.create` locks it, so a create racing this either lands before (and is removed
+    here) or sees the tombstone."""
+    user = _user(session, user_id, at)
+    user.deleted_at = user.deleted_at or at
+    session.flush()
     owned = session.execute(
         select(Medication.med_id, Medication.revision).where(Medication.user_id == user_id).with_for_update()
     ).all()
     if owned:
         session.execute(delete(Medication).where(Medication.user_id == user_id))
         OUTBOX.add(session, *(meds.deleted(user_id, med_id, revision + 1) for med_id, revision in owned))
-    user = _user(session, user_id, at)
-    user.deleted_at = user.deleted_at or at
     log.info("user_medications_removed", user_id=user_id, count=len(owned))
     return len(owned)
 

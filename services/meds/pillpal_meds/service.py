@@ -30,7 +30,7 @@ class Medications:
         self.default_lead_minutes = default_lead_minutes
 
     def create(self, session: Session, user_id: int, body: dict[str, Any]) -> Medication:
-        user = session.get(MedsUser, user_id)
+        user = session.get(MedsUser, user_id, with_for_update=True)  # ordered against forget_user
         if user is not None and user.deleted_at is not None:
             raise ApiError(401, "This account no longer exists; sign in again")
         now = self.clock()
