@@ -41,22 +41,29 @@ class Commands:
 
     def stage(self, session: Session, device_ids: Iterable[str], commands: list[str]) -> int:
         """Stages each command for each box (and on the shared topic in legacy mode); returns the count."""
-        topics = [command_topic(d) for d in device_ids]
-        if not topics or not commands:
-            return 0
-        if self.legacy:
-            topics.append(LEGACY_TOPIC)
+        return self.stage_many(session, [(device_ids, commands)])
+
+    def stage_many(self, session: Session, orders: Iterable[tuple[Iterable[str], list[str]]]) -> int:
+        """`stage` for each (boxes, commands) in turn, in one insert; returns the count."""
         now = utcnow()
-        rows = [
-            {
-                "event_id": uuid.uuid4().hex,
-                "event_type": "command",
-                "topic": topic,
-                "payload": command,
-                "created_at": now,
-            }
-            for command in commands
-            for topic in topics
-        ]
-        session.execute(insert(OUTBOX.table), rows)
+        rows = []
+        for device_ids, commands in orders:
+            topics = [command_topic(d) for d in device_ids]
+            if not topics or not commands:
+                continue
+            if self.legacy:
+                topics.append(LEGACY_TOPIC)
+            rows.extend(
+                {
+                    "event_id": uuid.uuid4().hex,
+                    "event_type": "command",
+                    "topic": topic,
+                    "payload": command,
+                    "created_at": now,
+                }
+                for command in commands
+                for topic in topics
+            )
+        if rows:
+            session.execute(insert(OUTBOX.table), rows)
         return len(rows)

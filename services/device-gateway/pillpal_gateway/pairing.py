@@ -100,13 +100,22 @@ def current_owner(session: Session, device_id: str) -> int | None:
 
 
 def active_devices(session: Session, user_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(DevicePairing.device_id)
-            .where(DevicePairing.user_id == user_id, DevicePairing.active.is_(True))
-            .order_by(DevicePairing.paired_at)
-        )
+    return active_devices_of(session, {user_id}).get(user_id, [])
+
+
+def active_devices_of(session: Session, user_ids: set[int]) -> dict[int, list[str]]:
+    """Each user's paired boxes, oldest pairing first, in one query (users with none are left out)."""
+    devices: dict[int, list[str]] = {}
+    if not user_ids:
+        return devices
+    rows = session.execute(
+        select(DevicePairing.user_id, DevicePairing.device_id)
+        .where(DevicePairing.user_id.in_(user_ids), DevicePairing.active.is_(True))
+        .order_by(DevicePairing.paired_at)
     )
+    for user_id, device_id in rows:
+        devices.setdefault(user_id, []).append(device_id)
+    return devices
 
 
 def list_boxes(session: Session, user_id: int) -> list[BoxView]:

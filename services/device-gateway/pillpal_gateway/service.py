@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from pillpal_shared.consumer import Handler
+from pillpal_shared.consumer import BatchHandler, Handler
 from pillpal_shared.envelope import Envelope
 from pillpal_shared.errors import ApiError
 from pillpal_shared.events import DEVICE_ID
@@ -104,27 +104,43 @@ class Gateway:
     # --- events from the bus ----------------------------------------------------------------
 
     def handlers(self) -> dict[str, Handler]:
+        """One handler per event type (a dose event is applied as a batch of one)."""
         return {
-            "dose.due": self._dose_due,
-            "dose.snoozed": self._dose_quiet,
-            "dose.closed": self._dose_quiet,
+            "dose.due": self._dose_event,
+            "dose.snoozed": self._dose_event,
+            "dose.closed": self._dose_event,
             "user.deleted": self._user_deleted,
         }
 
-    def _dose_due(self, session: Session, envelope: Envelope) -> None:
-        data = envelope.load_data()
-        fresh = data["due_at"] >= self.clock() - self.alert_max_age
-        if doses.on_due(session, envelope.subject, data, envelope.occurred_at) and fresh:
-            user_id = envelope.subject["user_id"]
-            self.commands.stage(session, pairing.active_devices(session, user_id), [ALERT_START])
+    def batch_handlers(self) -> dict[str, BatchHandler]:
+        """The dose events, a consecutive run of them at a time (the worker's consumer takes these)."""
+        return {"dose.due": self.dose_events, "dose.snoozed": self.dose_events, "dose.closed": self.dose_events}
 
-    def _dose_quiet(self, session: Session, envelope: Envelope) -> None:
-        apply = doses.on_snoozed if envelope.type == "dose.snoozed" else doses.on_closed
-        user_id = envelope.subject["user_id"]
-        if apply(session, envelope.subject, envelope.load_data(), envelope.occurred_at) and not self.alerting(
-            session, user_id
-        ):
-            self.commands.stage(session, pairing.active_devices(session, user_id), [ALERT_STOP])
+    def _dose_event(self, session: Session, envelope: Envelope) -> None:
+        self.dose_events(session, [envelope])
+
+    def dose_events(self, session: Session, envelopes: list[Envelope]) -> None:
+        """Applies dose.due / dose.snoozed / dose.closed in order, as one event at a time would: ALERT_START to
+        the owner's boxes when a fresh dose (again) alerts; ALERT_STOP when a dose stops alerting and none of the
+        owner's other doses still does. A constant number of statements per batch."""
+        now = self.clock()
+        batch = doses.Batch(session, envelopes)
+        orders: list[tuple[int, str, bool]] = []  # (user, command, still alerting within the batch)
+        for envelope in envelopes:
+            data = envelope.load_data()
+            user_id = envelope.subject["user_id"]
+            if envelope.type == "dose.due":
+                fresh = data["due_at"] >= now - self.alert_max_age
+                if batch.apply(envelope, data) and fresh:
+                    orders.append((user_id, ALERT_START, True))
+            elif batch.apply(envelope, data):
+                orders.append((user_id, ALERT_STOP, batch.alerting(user_id, now, self.alert_max_age)))
+        batch.save(session)
+        quiet = {user_id for user_id, command, ringing in orders if command == ALERT_STOP and not ringing}
+        ringing_elsewhere = doses.alerting_users(session, quiet, now, self.alert_max_age, besides=batch.instance_ids)
+        orders = [o for o in orders if o[1] == ALERT_START or not (o[2] or o[0] in ringing_elsewhere)]
+        devices = pairing.active_devices_of(session, {user_id for user_id, _, _ in orders})
+        self.commands.stage_many(session, [(devices.get(user_id, []), [command]) for user_id, command, _ in orders])
 
     def _user_deleted(self, session: Session, envelope: Envelope) -> None:
         user_id = envelope.subject["user_id"]

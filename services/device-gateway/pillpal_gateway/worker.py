@@ -26,7 +26,11 @@ def main() -> None:
     ingest = BoxIngest(
         db, common.mqtt, gateway, clock=utcnow, client_id=f"{client_id}-ingest", batch_size=settings.ingest_batch_size
     ).start()
-    events = EventConsumer(SERVICE, db, common.mqtt, INBOX, gateway.handlers(), client_id=f"{client_id}-events").start()
+    batched = gateway.batch_handlers()
+    handlers = {kind: handler for kind, handler in gateway.handlers().items() if kind not in batched}
+    events = EventConsumer(
+        SERVICE, db, common.mqtt, INBOX, handlers, client_id=f"{client_id}-events", batch_handlers=batched
+    ).start()
     publisher = BusClient(common.mqtt, client_id=f"{client_id}-relay").start()
     relay = OutboxRelay(db, OUTBOX.table, publisher)
     run_parts({"box-ingest": ingest.run, "dose-events": events.run, "outbox-relay": relay.run})
