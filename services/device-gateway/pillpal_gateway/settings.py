@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pillpal_shared.envelope import new_event
@@ -32,6 +32,15 @@ class Preferences:
 def get(session: Session, user_id: int) -> Preferences:
     row = session.get(NotificationSettings, user_id)
     return _from_row(row) if row else Preferences()
+
+
+def get_many(session: Session, user_ids: set[int]) -> dict[int, Preferences]:
+    """`get` for several users in one query."""
+    found = {}
+    if user_ids:
+        rows = session.scalars(select(NotificationSettings).where(NotificationSettings.user_id.in_(user_ids)))
+        found = {row.user_id: _from_row(row) for row in rows}
+    return {user_id: found.get(user_id, Preferences()) for user_id in user_ids}
 
 
 Changed = dict[str, bool]

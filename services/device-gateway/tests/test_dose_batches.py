@@ -184,3 +184,21 @@ def test_the_batch_upsert_on_sqlite(sqlite_db, settings):  # noqa: F811
         gateway.dose_events(session, [closed(5, 1, NOW + MINUTE), snoozed(5, 2, NOW + MINUTE, NOW + 9 * MINUTE)])
     assert [row[0] for row in projection(sqlite_db, [1, 2])] == ["closed", "snoozed"]
     assert outbox_rows(sqlite_db, f"pillpal/device/{box}/commands") == ["ALERT_START", "ALERT_START", "ALERT_STOP"]
+
+
+def test_boxes_back_online_in_one_batch_are_brought_up_to_date_each(db, settings):
+    gateway = build_gateway(settings, lambda: NOW)
+    ringing, quiet = random.randint(10**6, 10**9), random.randint(10**6, 10**9)
+    first, second = paired_boxes(db, ringing, 2)
+    (third,) = paired_boxes(db, quiet)
+    with db.transaction() as session:
+        gateway.dose_events(session, [due(ringing, random.randint(1, 10**12), NOW)])
+        gateway.update_settings(session, quiet, {"sound": False})
+    before = commands(db, [first, second, third])
+    with db.transaction() as session:
+        gateway.bring_boxes_up_to_date(
+            session, [([first], ringing, True), ([second], ringing, False), ([third], quiet, True)], NOW
+        )
+    after = [rows[len(old) :] for rows, old in zip(commands(db, [first, second, third]), before, strict=True)]
+    on = ["SET_PREF_SOUND_ON", "SET_PREF_VIB_ON", "SET_PREF_LED_ON"]
+    assert after == [on + ["ALERT_START"], on, ["SET_PREF_SOUND_OFF", "SET_PREF_VIB_ON", "SET_PREF_LED_ON"]]

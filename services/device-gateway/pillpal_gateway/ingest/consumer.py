@@ -120,11 +120,12 @@ class BoxIngest:
                     pending.append(bus.publish_event(self._status_event(change, known[change.device_id], now)))
             # The state is written while the broker confirms, but committed only once it has.
             store.save(session, changes)
-            for change in changes:
-                owner = known[change.device_id].current_owner
-                if change.came_online and owner is not None:
-                    ring = not change.reported_taken
-                    self.gateway.bring_up_to_date(session, [change.device_id], owner, now, ring=ring)
+            back_online = [
+                ([change.device_id], owner, not change.reported_taken)
+                for change in changes
+                if change.came_online and (owner := known[change.device_id].current_owner) is not None
+            ]
+            self.gateway.bring_boxes_up_to_date(session, back_online, now)
             bus.confirm(pending)
 
     def _reject(self, message: Message, reason: str) -> MQTTMessageInfo:
