@@ -2,7 +2,7 @@
 reminder lateness with 10,000 doses due at the same moment.
 
 Setup: a throwaway MariaDB database, the project's Mosquitto config on a free port
-(BENCH_MQTT_AUTOSAVE_SECONDS=N replaces its save-on-every-change persistence by a save every N seconds,
+(BENCH_MQTT_AUTOSAVE_SECONDS=N replaces its save-every-second persistence by a save every N seconds,
 to show what that setting costs), and every installed service started by `System` (gunicorn + worker
 each; no HTTP gateway). Boxes are paired through the device gateway's own `pair()`; open doses are
 written straight into adherence's tables (one medication per dose, ten minutes ahead, so a box event
