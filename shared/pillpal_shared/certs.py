@@ -60,10 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", action="append", help="a host name or IP address (repeatable)")
     args = parser.parse_args(argv)
     if (args.dir / "fullchain.pem").exists() and (args.dir / "privkey.pem").exists():
-        print(f"{args.dir}: a certificate is already there; left as it is", file=sys.stderr)  # noqa: T201
+        sys.stderr.write(f"{args.dir}: a certificate is already there; left as it is\n")
         return 0
     write_self_signed(args.dir, tuple(args.name or DEFAULT_NAMES))
-    print(f"{args.dir}: wrote a self-signed certificate", file=sys.stderr)  # noqa: T201
+    sys.stderr.write(f"{args.dir}: wrote a self-signed certificate\n")
     return 0
 
 

@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         for service in args.services or available_services():
             url = database_url(env, service)
             upgrade(service, url)
-            print(f"migrated {service}", file=sys.stderr)  # noqa: T201 - a CLI's own output
+            sys.stderr.write(f"migrated {service}\n")
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)  # noqa: T201
+        sys.stderr.write(f"configuration error: {exc}\n")
         return 2
     return 0
 

@@ -136,22 +136,22 @@ def main(argv: list[str] | None = None) -> int:
         shown = {k: v for k, v in asdict(issued).items() if k != "mqtt_password_hash"}
         _out({**shown, "passwd_file": str(passwd) if passwd else None}, args.json)
         if not passwd:
-            print("note: no password file given; add the entry with mosquitto_passwd", file=sys.stderr)  # noqa: T201
+            sys.stderr.write("note: no password file given; add the entry with mosquitto_passwd\n")
         return 0
     except (CliError, ConfigError) as exc:
-        print(f"pillpal-device: {exc}", file=sys.stderr)  # noqa: T201 - a CLI's own output
+        sys.stderr.write(f"pillpal-device: {exc}\n")
         return 1
     except OperationalError as exc:
         reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        print(f"pillpal-device: database unreachable or not migrated (make migrate): {reason}", file=sys.stderr)  # noqa: T201
+        sys.stderr.write(f"pillpal-device: database unreachable or not migrated (make migrate): {reason}\n")
         return 1
 
 
 def _out(value: object, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(value, indent=2))  # noqa: T201
+        sys.stdout.write(json.dumps(value, indent=2) + "\n")
     elif isinstance(value, dict):
-        print("\n".join(f"{k:<14} {v}" for k, v in value.items()))  # noqa: T201
+        sys.stdout.write("\n".join(f"{k:<14} {v}" for k, v in value.items()) + "\n")
     else:
         for row in value:  # type: ignore[attr-defined]
-            print("  ".join(str(v) for v in row.values()))  # noqa: T201
+            sys.stdout.write("  ".join(str(v) for v in row.values()) + "\n")
