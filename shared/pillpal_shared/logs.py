@@ -44,7 +44,9 @@ def configure_logging(service: str, fmt: str = "auto", level: str = "INFO") -> N
         processors=[*shared, *final],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=True,
+        # Not cached: a later configure_logging (another service in the same test run) must take effect
+        # on module-level loggers too; the cost is a few microseconds per log call.
+        cache_logger_on_first_use=False,
     )
     # Route the standard library's loggers (gunicorn, alembic, paho) through the same renderer.
     handler = logging.StreamHandler(_CurrentStderr())  # type: ignore[arg-type]
