@@ -7,15 +7,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pymysql
-
-from pillpal_shared.migrate import available_services, upgrade
+from pillpal_shared.migrate import scratch_database
 from pillpal_shared.testing import Broker, start_project_broker
 
 
@@ -28,23 +25,12 @@ def duration(default: float = 30.0) -> float:
 def bench_database() -> Iterator[str]:
     """A fresh database on the local MariaDB (or BENCH_DB_HOST/PORT/USER/PASSWORD), migrated, dropped after."""
     host = os.environ.get("BENCH_DB_HOST", "127.0.0.1")
-    port = int(os.environ.get("BENCH_DB_PORT", "3306"))
+    port = os.environ.get("BENCH_DB_PORT", "3306")
     user = os.environ.get("BENCH_DB_USER", "root")
     password = os.environ.get("BENCH_DB_PASSWORD", "")
-    name = f"pillpal_bench_{uuid.uuid4().hex[:8]}"
-    connection = pymysql.connect(host=host, port=port, user=user, password=password)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     auth = user + (f":{password}" if password else "")
-    url = f"mysql+pymysql://{auth}@{host}:{port}/{name}?charset=utf8mb4"
-    try:
-        for service in available_services():
-            upgrade(service, url)
+    with scratch_database(f"mysql+pymysql://{auth}@{host}:{port}/", "pillpal_bench") as url:
         yield url
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        connection.close()
 
 
 @contextmanager

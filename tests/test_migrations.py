@@ -1,28 +1,15 @@
 """Every service's migrations go up and down on MariaDB, and up on SQLite, each with its own version table."""
 
-import uuid
-
-import pymysql
 import pytest
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import make_url
 
-from pillpal_shared.migrate import available_services, downgrade, upgrade, version_table
+from pillpal_shared.migrate import available_services, downgrade, scratch_database, upgrade, version_table
 
 
 @pytest.fixture
 def empty_mariadb(mysql_server_url):
-    name = f"pillpal_mig_{uuid.uuid4().hex[:8]}"
-    server = make_url(mysql_server_url)
-    conn = pymysql.connect(
-        host=server.host, port=server.port or 3306, user=server.username, password=server.password or ""
-    )
-    with conn.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{name}`")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with conn.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE `{name}`")
-    conn.close()
+    with scratch_database(mysql_server_url, "pillpal_mig", migrate=False) as url:
+        yield url
 
 
 def tables(url):

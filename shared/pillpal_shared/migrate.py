@@ -8,6 +8,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -43,6 +46,31 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(service, url), revision)
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str, *, migrate: bool = True) -> Iterator[str]:
+    """A throwaway database on a MySQL/MariaDB server (tests, benchmarks): created with a unique name,
+    migrated to head for every service unless `migrate` is false, dropped afterwards; yields its URL."""
+    import pymysql
+
+    server = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    connection = pymysql.connect(
+        host=server.host, port=server.port or 3306, user=server.username, password=server.password or ""
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        url = server.set(database=name, query={"charset": "utf8mb4"}).render_as_string(hide_password=False)
+        if migrate:
+            for service in available_services():
+                upgrade(service, url)
+        yield url
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        connection.close()
 
 
 def downgrade(service: str, url: str, revision: str = "base") -> None:

@@ -13,16 +13,14 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pymysql
 import pytest
 from sqlalchemy.engine import make_url
 
 from .broker import Broker, Watcher, free_port, port_open, start_project_broker
-from .migrate import available_services, upgrade
+from .migrate import scratch_database
 from .tokens import TokenSigner, TokenVerifier, generate_keypair
 
 
@@ -71,22 +69,8 @@ def mysql_server_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(mysql_server_url: str) -> Iterator[str]:
     """A throwaway database for this test run, migrated to head for every service, dropped afterwards."""
-    name = f"pillpal_test_{uuid.uuid4().hex[:10]}"
-    server = make_url(mysql_server_url)
-    connection = pymysql.connect(
-        host=server.host, port=server.port or 3306, user=server.username, password=server.password or ""
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    url = server.set(database=name, query={"charset": "utf8mb4"}).render_as_string(hide_password=False)
-    for service in available_services():
-        upgrade(service, url)
-    try:
+    with scratch_database(mysql_server_url, "pillpal_test") as url:
         yield url
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        connection.close()
 
 
 # --- tokens -----------------------------------------------------------------------------------
